@@ -1,0 +1,49 @@
+/**
+ * The table of commands (the habit of pkg's `src/main.c`): name, one line of summary, and a
+ * lazy loader, so `pptkit hook prestart` never loads the table renderer or the plugins.
+ * A new command is one file in `cli/` plus one line here.
+ *
+ * @module
+ */
+
+import type { Command } from "./command.ts";
+
+/** One row of the table. */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: "list",
+    summary: "list passthrough devices (--all: every PCI device)",
+    load: async () => (await import("./list.ts")).list,
+  },
+  {
+    name: "show",
+    summary: "everything known about one device",
+    load: async () => (await import("./show.ts")).show,
+  },
+  {
+    name: "check",
+    summary: "check the host and devices; each finding with its fix",
+    load: async () => (await import("./check.ts")).check,
+  },
+  {
+    name: "parse",
+    summary: "convert PCI addresses between spellings",
+    load: async () => (await import("./parse.ts")).parse,
+  },
+  {
+    name: "snapshot",
+    summary: "capture this host into a snapshot directory",
+    load: async () => (await import("./snapshot.ts")).snapshot,
+  },
+];
+
+/** Looks a command up by name. */
+export function findCommand(name: string): CommandEntry | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

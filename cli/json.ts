@@ -1,0 +1,85 @@
+/**
+ * The JSON documents of DESIGN §6: field names here are a contract that scripts outside the
+ * project read, so they are spelled out in one place.
+ *
+ * @module
+ */
+
+import type { Finding } from "../core/eligibility.ts";
+import type { HostFacts, Inventory, InventoryDevice } from "../core/inventory.ts";
+
+/** A finding as JSON (optional fields omitted when absent). */
+export function findingJson(f: Finding): Record<string, unknown> {
+  const out: Record<string, unknown> = { level: f.level, code: f.code, message: f.message };
+  if (f.fix !== undefined) out.fix = f.fix;
+  if (f.device !== undefined) out.device = f.device;
+  if (f.file !== undefined) out.file = f.file;
+  if (f.line !== undefined) out.line = f.line;
+  return out;
+}
+
+/** The `host` object of `pptkit.inventory/1`. */
+export function hostJson(host: HostFacts): Record<string, unknown> {
+  return {
+    iommu: host.iommu,
+    vmmLoaded: host.vmmLoaded,
+    vmmFromLoader: host.vmmFromLoader,
+    amdviEnabled: host.amdviEnabled,
+    rebootPending: host.rebootPending,
+    release: host.release,
+    findings: host.findings.map(findingJson),
+  };
+}
+
+/** One device of `pptkit.inventory/1`. */
+export function deviceJson(entry: InventoryDevice): Record<string, unknown> {
+  const d = entry.device;
+  return {
+    selector: entry.selector,
+    bsf: entry.bsf,
+    domain: d.address.domain,
+    bus: d.address.bus,
+    slot: d.address.slot,
+    function: d.address.function,
+    name: d.name,
+    driver: d.driver,
+    unit: d.unit,
+    classCode: d.classCode,
+    class: d.class,
+    subclass: d.subclass,
+    vendorId: d.vendorId,
+    deviceId: d.deviceId,
+    subvendorId: d.subvendorId,
+    subdeviceId: d.subdeviceId,
+    revision: d.revision,
+    vendor: d.vendor,
+    model: d.model,
+    headerType: d.headerType,
+    multiFunction: d.multiFunction,
+    capabilitiesKnown: d.capabilitiesKnown,
+    msi: d.msi,
+    msix: d.msix,
+    pcie: d.pcie,
+    flr: d.capabilitiesKnown ? d.flr : null,
+    sriov: d.sriov,
+    bars: d.bars,
+    reserved: entry.reserved,
+    usedBy: entry.usedBy,
+    status: entry.status,
+    statusText: entry.statusText,
+    eligible: entry.eligible,
+    findings: entry.findings.map(findingJson),
+  };
+}
+
+/** The whole `pptkit.inventory/1` document body for the given devices. */
+export function inventoryJson(
+  inventory: Inventory,
+  devices: readonly InventoryDevice[],
+): Record<string, unknown> {
+  return {
+    host: hostJson(inventory.host),
+    devices: devices.map(deviceJson),
+    skippedLines: inventory.skipped,
+  };
+}

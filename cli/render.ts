@@ -1,0 +1,209 @@
+/**
+ * Rendering: one table renderer for data and help, colour that respects `NO_COLOR`, and
+ * widths measured the way the eye sees them (colour codes stripped, wide characters counted
+ * twice — the habit of deno-cliffy's `strLength`).
+ *
+ * The rounded style draws the guide's table: a centred title row, centred headers, a rule
+ * between every data row. The plain style draws help text: aligned columns, no borders.
+ *
+ * @module
+ */
+
+/** How a table is drawn. */
+export type TableStyle = "rounded" | "plain";
+
+/** One column of a table. */
+export interface Column {
+  readonly header: string;
+  /** This column may be wrapped onto several lines when the table is too wide. */
+  readonly wrap?: boolean;
+}
+
+/** A table to draw. */
+export interface Table {
+  readonly title?: string;
+  readonly columns: readonly Column[];
+  readonly rows: readonly (readonly string[])[];
+  readonly style?: TableStyle;
+  /** Wrap the wrappable columns so the whole table fits this many columns. */
+  readonly maxWidth?: number | null;
+  /** Indent of the plain style. */
+  readonly indent?: number;
+}
+
+const ESC = "\x1b[";
+
+/** Terminal colours pptkit uses. */
+export type Colour = "red" | "green" | "yellow" | "cyan" | "bold" | "dim";
+
+const CODES: Record<Colour, [number, number]> = {
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  cyan: [36, 39],
+  bold: [1, 22],
+  dim: [2, 22],
+};
+
+/** Wraps text in a colour when `enabled`. */
+export function paint(text: string, colour: Colour, enabled: boolean): string {
+  if (!enabled || text === "") return text;
+  const [on, off] = CODES[colour];
+  return `${ESC}${on}m${text}${ESC}${off}m`;
+}
+
+/** Removes ANSI colour sequences. */
+export function stripColour(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) === 27 && text[i + 1] === "[") {
+      i += 2;
+      while (i < text.length && text[i] !== "m") i++;
+      continue;
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+/** Wide (East Asian) and emoji ranges take two terminal cells. */
+function isWide(code: number): boolean {
+  return (code >= 0x1100 && code <= 0x115f) || (code >= 0x2e80 && code <= 0xa4cf) ||
+    (code >= 0xac00 && code <= 0xd7a3) || (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0xfe30 && code <= 0xfe4f) || (code >= 0xff00 && code <= 0xff60) ||
+    (code >= 0xffe0 && code <= 0xffe6) || (code >= 0x1f300 && code <= 0x1faff) ||
+    (code >= 0x20000 && code <= 0x3fffd);
+}
+
+/** Display width of text in terminal cells. */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of stripColour(text)) {
+    const code = ch.codePointAt(0)!;
+    if (code < 32 || (code >= 0x300 && code <= 0x36f)) continue;
+    width += isWide(code) ? 2 : 1;
+  }
+  return width;
+}
+
+function padEnd(text: string, width: number): string {
+  return text + " ".repeat(Math.max(0, width - displayWidth(text)));
+}
+
+function centre(text: string, width: number): string {
+  const room = Math.max(0, width - displayWidth(text));
+  const left = Math.floor(room / 2);
+  return " ".repeat(left) + text + " ".repeat(room - left);
+}
+
+/** Splits text into lines of at most `width` cells, at spaces when possible. */
+export function wrapText(text: string, width: number): string[] {
+  if (width <= 0 || displayWidth(text) <= width) return [text];
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    let w = word;
+    while (displayWidth(w) > width) {
+      const room = width - (line === "" ? 0 : displayWidth(line) + 1);
+      if (room <= 0) {
+        out.push(line);
+        line = "";
+        continue;
+      }
+      const head = w.slice(0, room);
+      out.push(line === "" ? head : `${line} ${head}`);
+      line = "";
+      w = w.slice(room);
+    }
+    if (line === "") line = w;
+    else if (displayWidth(line) + 1 + displayWidth(w) <= width) line += " " + w;
+    else {
+      out.push(line);
+      line = w;
+    }
+  }
+  if (line !== "" || out.length === 0) out.push(line);
+  return out;
+}
+
+/** Column widths: the widest cell, then shrink wrappable columns to fit `maxWidth`. */
+function columnWidths(table: Table, overhead: number): number[] {
+  const widths = table.columns.map((c, i) =>
+    Math.max(
+      displayWidth(c.header),
+      ...table.rows.map((r) => displayWidth(r[i] ?? "")),
+    )
+  );
+  const max = table.maxWidth;
+  if (max === undefined || max === null) return widths;
+  let excess = widths.reduce((a, b) => a + b, 0) + overhead - max;
+  for (let i = widths.length - 1; i >= 0 && excess > 0; i--) {
+    if (!table.columns[i].wrap) continue;
+    const floor = Math.max(displayWidth(table.columns[i].header), 12);
+    const cut = Math.min(excess, widths[i] - floor);
+    if (cut > 0) {
+      widths[i] -= cut;
+      excess -= cut;
+    }
+  }
+  return widths;
+}
+
+/** Draws a table as text (lines joined by `\n`, with a final newline). */
+export function renderTable(table: Table): string {
+  return table.style === "plain" ? renderPlain(table) : renderRounded(table);
+}
+
+function renderRounded(table: Table): string {
+  const n = table.columns.length;
+  const widths = columnWidths(table, 3 * n + 1);
+  const inner = widths.reduce((a, b) => a + b + 2, 0) + (n - 1);
+  const rule = (left: string, mid: string, right: string) =>
+    left + widths.map((w) => "─".repeat(w + 2)).join(mid) + right;
+  const row = (cells: readonly string[], header: boolean): string[] => {
+    const wrapped = cells.map((c, i) => wrapText(c ?? "", widths[i]));
+    const height = Math.max(...wrapped.map((w) => w.length));
+    const out: string[] = [];
+    for (let l = 0; l < height; l++) {
+      const parts = wrapped.map((w, i) => {
+        const cell = w[l] ?? "";
+        return header ? centre(cell, widths[i]) : padEnd(cell, widths[i]);
+      });
+      out.push("│ " + parts.join(" │ ") + " │");
+    }
+    return out;
+  };
+  const out: string[] = [];
+  if (table.title !== undefined) {
+    out.push("╭" + "─".repeat(inner) + "╮");
+    out.push("│" + centre(table.title, inner) + "│");
+    out.push(rule("├", "┬", "┤"));
+  } else {
+    out.push(rule("╭", "┬", "╮"));
+  }
+  out.push(...row(table.columns.map((c) => c.header), true));
+  for (const r of table.rows) {
+    out.push(rule("├", "┼", "┤"));
+    out.push(...row(r, false));
+  }
+  out.push(rule("╰", "┴", "╯"));
+  return out.join("\n") + "\n";
+}
+
+function renderPlain(table: Table): string {
+  const indent = " ".repeat(table.indent ?? 0);
+  const widths = columnWidths(table, indent.length + 2 * (table.columns.length - 1));
+  const out: string[] = [];
+  if (table.title !== undefined) out.push(table.title);
+  for (const r of table.rows) {
+    const wrapped = r.map((c, i) => wrapText(c ?? "", widths[i]));
+    const height = Math.max(...wrapped.map((w) => w.length));
+    for (let l = 0; l < height; l++) {
+      const parts = wrapped.map((w, i) =>
+        i === wrapped.length - 1 ? (w[l] ?? "") : padEnd(w[l] ?? "", widths[i])
+      );
+      out.push((indent + parts.join("  ")).trimEnd());
+    }
+  }
+  return out.join("\n") + "\n";
+}

@@ -1,0 +1,426 @@
+/**
+ * The inventory: every PCI device of a host joined with what pptkit knows about it —
+ * reservations (loader.conf, the running kernel's kenv), VM usage, running VMs, findings
+ * (DESIGN §6). `list`, `show`, `check` and the hooks all read this one structure.
+ *
+ * {@linkcode buildInventory} is pure: it takes parsed facts. {@linkcode loadInventory} gathers
+ * the facts from a {@linkcode Host} and calls it.
+ *
+ * @module
+ */
+
+import { addressKey, formatBsf, formatSelector, parseAddress, type PciAddress } from "./address.ts";
+import { dataError } from "./errors.ts";
+import { detectIommu, type IommuFacts, type IommuKind } from "./acpi.ts";
+import {
+  deviceFindings,
+  deviceLabel,
+  type Finding,
+  isEligible,
+  sortFindings,
+} from "./eligibility.ts";
+import type { Host } from "./host.ts";
+import { lines, parsePciconf, type PciconfListing, type PciDevice } from "./pciconf.ts";
+
+/** The inventory statuses of DESIGN §6. */
+export type DeviceStatus =
+  | "available"
+  | "in-use"
+  | "running"
+  | "conflict"
+  | "reboot-pending"
+  | "not-reserved";
+
+/** Where a device is reserved for ppt(4). */
+export interface Reservation {
+  /** The running kernel booted with it in pptdevs (kenv); null when kenv is unknown. */
+  readonly atBoot: boolean | null;
+  /** The next boot reserves it (effective loader.conf value). */
+  readonly inLoaderConf: boolean;
+  /** `/boot/loader.conf:1 pptdevs`, where the effective token is. */
+  readonly where: string | null;
+}
+
+/** One VM that names a device. */
+export interface DeviceUser {
+  readonly vm: string;
+  readonly source: string;
+  readonly running: boolean;
+}
+
+/** A device as the inventory sees it. */
+export interface InventoryDevice {
+  readonly device: PciDevice;
+  readonly selector: string;
+  readonly bsf: string | null;
+  readonly reserved: Reservation;
+  readonly usedBy: readonly DeviceUser[];
+  readonly status: DeviceStatus;
+  /** The Status column: `Available`, `In use by: vm1`, `Reserved (reboot)`, ... */
+  readonly statusText: string;
+  readonly eligible: boolean | null;
+  readonly findings: readonly Finding[];
+}
+
+/** Facts about the host as a whole. */
+export interface HostFacts {
+  readonly iommu: IommuKind;
+  /** vmm.ko is loaded in the running kernel; null when unknown. */
+  readonly vmmLoaded: boolean | null;
+  /** loader.conf loads vmm at boot (`vmm_load="YES"`); null when no loader.conf was readable. */
+  readonly vmmFromLoader: boolean | null;
+  /** AMD-Vi enabled (`hw.vmm.amdvi.enable=1`); null on hosts without AMD-Vi. */
+  readonly amdviEnabled: boolean | null;
+  /** loader.conf and the running kernel disagree about pptdevs. */
+  readonly rebootPending: boolean;
+  /** Release of the host (`uname -r`), when known. */
+  readonly release: string | null;
+  readonly findings: readonly Finding[];
+}
+
+/** The whole picture. */
+export interface Inventory {
+  readonly host: HostFacts;
+  readonly devices: readonly InventoryDevice[];
+  /** Malformed pciconf lines that were skipped. */
+  readonly skipped: PciconfListing["skipped"];
+  /** Device by canonical key (`domain:bus:slot:function`). */
+  readonly byKey: ReadonlyMap<string, InventoryDevice>;
+  /** "this host" or "snapshot DIR", for messages. */
+  readonly hostDescription: string;
+}
+
+/** What loader.conf (next boot) and kenv (this boot) say about reservations. */
+export interface LoaderFacts {
+  /** B/S/F -> `file:line variable` for every device the next boot reserves. */
+  readonly reserved: ReadonlyMap<string, string>;
+  /** B/S/F reserved by the running kernel (kenv pptdevs*); null when kenv is unknown. */
+  readonly bootReserved: ReadonlySet<string> | null;
+  /** Effective `vmm_load="YES"`; null when no loader.conf could be read. */
+  readonly vmmLoad: boolean | null;
+  /** Effective `hw.vmm.amdvi.enable=1` in loader.conf or kenv. */
+  readonly amdviEnabled: boolean;
+  /** Something other than pptdevs differs between loader.conf and kenv (vmm, amdvi). */
+  readonly rebootPending: boolean;
+  /** pptdevs syntax, length, ignored variables, duplicates... */
+  readonly findings: readonly Finding[];
+}
+
+/** Usage of devices by VMs, keyed by canonical device key; filled by the VM config readers. */
+export type UsageMap = ReadonlyMap<string, readonly DeviceUser[]>;
+
+/** Parsed inputs of {@linkcode buildInventory}. */
+export interface InventoryInput {
+  readonly listing: PciconfListing;
+  readonly iommu: IommuFacts;
+  readonly loader: LoaderFacts;
+  /** `kldstat` output; null when unknown. */
+  readonly kldstat: string | null;
+  /** `sysctl hw.vmm` values; null when unknown. */
+  readonly sysctl: ReadonlyMap<string, string> | null;
+  readonly release: string | null;
+  /** Hint for messages: how to supply a missing fact (differs for live hosts and snapshots). */
+  readonly snapshot: boolean;
+  /** "this host" or "snapshot DIR", for messages. */
+  readonly hostDescription?: string;
+  readonly usage?: UsageMap;
+}
+
+/** `sysctl` output (`name: value` lines) -> map. */
+export function parseSysctl(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [, line] of lines(text)) {
+    const colon = line.indexOf(": ");
+    if (colon > 0) out.set(line.slice(0, colon).trim(), line.slice(colon + 2).trim());
+  }
+  return out;
+}
+
+/** Whether `kldstat` lists vmm.ko; null when kldstat is unknown. */
+export function vmmInKldstat(kldstat: string | null): boolean | null {
+  if (kldstat === null) return null;
+  for (const [, line] of lines(kldstat)) {
+    const t = line.trimEnd();
+    if (t.endsWith(" vmm.ko") || t.endsWith("/vmm.ko")) return true;
+  }
+  return false;
+}
+
+function hostFindings(input: InventoryInput, vmmLoaded: boolean | null): Finding[] {
+  const out: Finding[] = [...input.loader.findings];
+  const { iommu } = input;
+  if (iommu.kind === "none") {
+    out.push({
+      level: "error",
+      code: "no-iommu",
+      message: "no DMAR or IVRS table in the ACPI tables: the firmware exposes no IOMMU " +
+        "(VT-d / AMD-Vi), so bhyve cannot pass devices through",
+      fix: "enable VT-d (Intel) or IOMMU / AMD-Vi (AMD) in the firmware setup, then check: " +
+        "acpidump -t | grep -E 'DMAR|IVRS'",
+    });
+  } else if (iommu.kind === "unknown") {
+    out.push({
+      level: "warn",
+      code: "iommu-unknown",
+      message: "acpidump output is not available: cannot tell whether the host has an IOMMU",
+      fix: input.snapshot
+        ? "add the output of acpidump -t to the snapshot as acpidump.txt"
+        : "run pptkit as root (acpidump reads /dev/mem)",
+    });
+  }
+  const iommuEnable = input.sysctl?.get("hw.vmm.iommu.enable");
+  if (iommuEnable === "0") {
+    out.push({
+      level: "error",
+      code: "iommu-disabled",
+      message: "hw.vmm.iommu.enable is 0: vmm will never use the IOMMU",
+      fix: "remove hw.vmm.iommu.enable=0 from /boot/loader.conf and reboot",
+    });
+  }
+  if (
+    iommu.ivrs && !input.loader.amdviEnabled && input.sysctl?.get("hw.vmm.amdvi.enable") !== "1"
+  ) {
+    out.push({
+      level: "error",
+      code: "amdvi-disabled",
+      message: "this AMD host has an IVRS table but hw.vmm.amdvi.enable is not 1: " +
+        "vmm leaves AMD-Vi off and passthrough fails",
+      fix: "add hw.vmm.amdvi.enable=1 to /boot/loader.conf and reboot (pptkit reserve does it)",
+    });
+  }
+  if (input.loader.vmmLoad === false) {
+    out.push({
+      level: "error",
+      code: "vmm-not-from-loader",
+      message: vmmLoaded
+        ? "vmm.ko is loaded but not from loader.conf: loaded after boot (kldload or kld_list), " +
+          "it cannot take devices that host drivers already claimed"
+        : 'loader.conf does not load vmm (no vmm_load="YES"): pptdevs has no effect without it',
+      fix: 'add vmm_load="YES" to /boot/loader.conf and reboot (pptkit reserve does it)',
+    });
+  }
+  if (!input.listing.capabilitiesKnown) {
+    out.push({
+      level: "info",
+      code: "capabilities-unknown",
+      message: "the pciconf capture has no capability lines: MSI, MSI-X and FLR are unknown, " +
+        "so eligibility is unknown",
+      fix: input.snapshot
+        ? "capture with pciconf -lbcv (needs root) into pciconf.txt"
+        : "run pptkit as root so pciconf -c can read the capabilities",
+    });
+  }
+  return out;
+}
+
+/** The Status column text for a status and its users. */
+export function statusText(status: DeviceStatus, users: readonly DeviceUser[]): string {
+  switch (status) {
+    case "available":
+      return "Available";
+    case "in-use":
+      return `In use by: ${users.map((u) => u.vm).join(", ")}`;
+    case "running":
+      return `Running in: ${users.filter((u) => u.running).map((u) => u.vm).join(", ")}`;
+    case "conflict":
+      return `Conflict: ${users.map((u) => u.vm).join(", ")}`;
+    case "reboot-pending":
+      return "Reserved (reboot)";
+    case "not-reserved":
+      return "Not reserved";
+  }
+}
+
+function statusOf(
+  device: PciDevice,
+  reserved: Reservation,
+  users: readonly DeviceUser[],
+): DeviceStatus {
+  const vms = new Set(users.map((u) => u.vm));
+  if (vms.size > 1) return "conflict";
+  if (users.some((u) => u.running)) return "running";
+  if (users.length > 0) return "in-use";
+  if (device.driver === "ppt") return "available";
+  if (reserved.inLoaderConf) return "reboot-pending";
+  return "not-reserved";
+}
+
+/** Joins parsed facts into the inventory. Pure; linear in the number of devices. */
+export function buildInventory(input: InventoryInput): Inventory {
+  const vmmLoaded = vmmInKldstat(input.kldstat) ??
+    (input.sysctl === null ? null : input.sysctl.size > 0);
+  const { loader } = input;
+  const pendingBoot: string[] = [];
+  const pendingRelease: string[] = [];
+  const devices: InventoryDevice[] = [];
+  const byKey = new Map<string, InventoryDevice>();
+
+  for (const device of input.listing.devices) {
+    const bsf = formatBsf(device.address);
+    const where = bsf === null ? undefined : loader.reserved.get(bsf);
+    const atBoot = loader.bootReserved === null
+      ? null
+      : bsf !== null && loader.bootReserved.has(bsf);
+    const reserved: Reservation = {
+      atBoot,
+      inLoaderConf: where !== undefined,
+      where: where ?? null,
+    };
+    if (reserved.inLoaderConf && atBoot === false && device.driver !== "ppt") {
+      pendingBoot.push(deviceLabel(device));
+    }
+    if (!reserved.inLoaderConf && atBoot === true) pendingRelease.push(deviceLabel(device));
+    const users = input.usage?.get(addressKey(device.address)) ?? [];
+    const own = deviceFindings(device, input.listing.devices);
+    const status = statusOf(device, reserved, users);
+    const entry: InventoryDevice = {
+      device,
+      selector: formatSelector(device.address),
+      bsf,
+      reserved,
+      usedBy: users,
+      status,
+      statusText: statusText(status, users),
+      eligible: isEligible(device, own),
+      findings: sortFindings(own),
+    };
+    devices.push(entry);
+    byKey.set(addressKey(device.address), entry);
+  }
+
+  const findings = hostFindings(input, vmmLoaded);
+  const rebootPending = pendingBoot.length > 0 || pendingRelease.length > 0 ||
+    loader.rebootPending;
+  if (pendingBoot.length > 0 || pendingRelease.length > 0) {
+    const parts: string[] = [];
+    if (pendingBoot.length > 0) parts.push(`${pendingBoot.join(" ")} become ppt`);
+    if (pendingRelease.length > 0) {
+      parts.push(`${pendingRelease.join(" ")} go back to their host drivers`);
+    }
+    findings.push({
+      level: "warn",
+      code: "reboot-pending",
+      message: `loader.conf and the running kernel disagree on pptdevs: after a reboot ${
+        parts.join("; ")
+      }`,
+      fix: "reboot to apply, or bind now with: pptkit reserve --now ADDR",
+    });
+  }
+
+  return {
+    host: {
+      iommu: input.iommu.kind,
+      vmmLoaded,
+      vmmFromLoader: loader.vmmLoad,
+      amdviEnabled: input.iommu.ivrs
+        ? loader.amdviEnabled || input.sysctl?.get("hw.vmm.amdvi.enable") === "1"
+        : null,
+      rebootPending,
+      release: input.release,
+      findings: sortFindings(findings),
+    },
+    devices,
+    skipped: input.listing.skipped,
+    byKey,
+    hostDescription: input.hostDescription ?? "this host",
+  };
+}
+
+/** `uname -mr` -> release (`14.1-RELEASE`). */
+export function releaseOf(uname: string | null): string | null {
+  if (uname === null) return null;
+  const first = uname.trim().split(/\s+/)[0];
+  return first === undefined || first === "" ? null : first;
+}
+
+/** Options of {@linkcode loadInventory}. */
+export interface LoadOptions {
+  readonly usage?: UsageMap;
+}
+
+/** Gathers every fact from a host and builds the inventory. */
+export async function loadInventory(host: Host, options: LoadOptions = {}): Promise<Inventory> {
+  const [pciconf, acpidump, kldstat, sysctl, uname] = await Promise.all([
+    host.capture("pciconf"),
+    host.capture("acpidump"),
+    host.capture("kldstat"),
+    host.capture("sysctl"),
+    host.capture("uname"),
+  ]);
+  const source = host.kind === "snapshot" ? `${host.description}/pciconf.txt` : "pciconf output";
+  const listing = parsePciconf(pciconf ?? "", source);
+  const release = releaseOf(uname);
+  const loader = await readLoaderFacts(host, release, listing.devices);
+  return buildInventory({
+    listing,
+    iommu: detectIommu(acpidump),
+    loader,
+    kldstat,
+    sysctl: sysctl === null ? null : parseSysctl(sysctl),
+    release,
+    snapshot: host.kind === "snapshot",
+    hostDescription: host.description,
+    usage: options.usage,
+  });
+}
+
+/** Resolves a device in the inventory by address; undefined when the host has no such device. */
+export function findDevice(inventory: Inventory, address: PciAddress): InventoryDevice | undefined {
+  return inventory.byKey.get(addressKey(address));
+}
+
+/** TEMPORARY until core/loader_conf.ts lands. */
+async function readLoaderFacts(
+  host: Host,
+  _release: string | null,
+  _devices: readonly PciDevice[],
+): Promise<LoaderFacts> {
+  const text = await host.readText("/boot/loader.conf");
+  const reserved = new Map<string, string>();
+  let vmmLoad: boolean | null = text === null ? null : false;
+  for (const [n, line] of lines(text ?? "")) {
+    const eq = line.indexOf("=");
+    if (eq < 0) continue;
+    const name = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).trim().replace(/^"|"$/g, "");
+    if (name === "vmm_load") vmmLoad = value.toUpperCase() === "YES";
+    if (name.startsWith("pptdevs")) {
+      for (const t of value.split(" ")) if (t) reserved.set(t, `/boot/loader.conf:${n} ${name}`);
+    }
+  }
+  return {
+    reserved,
+    bootReserved: null,
+    vmmLoad,
+    amdviEnabled: false,
+    rebootPending: false,
+    findings: [],
+  };
+}
+
+/**
+ * The devices `list` shows by default: on the ppt driver, reserved in loader.conf or by the
+ * running kernel, or named by a VM config.
+ */
+export function isPassthroughCandidate(entry: InventoryDevice): boolean {
+  return entry.device.driver === "ppt" || entry.reserved.inLoaderConf ||
+    entry.reserved.atBoot === true || entry.usedBy.length > 0;
+}
+
+/**
+ * Finds the device an address token names (any spelling of DESIGN §3, or a device name such
+ * as `ppt0`). Throws 65 when the host has no such device.
+ */
+export function resolveDevice(inventory: Inventory, text: string): InventoryDevice {
+  const token = parseAddress(text);
+  const found = token.address !== null
+    ? findDevice(inventory, token.address)
+    : inventory.devices.find((d) => d.device.name === token.name);
+  if (found === undefined) {
+    throw dataError(
+      `no PCI device at ${text} on ${inventory.hostDescription}`,
+      "see the devices with: pptkit list --all",
+    );
+  }
+  return found;
+}

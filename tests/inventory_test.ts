@@ -1,0 +1,251 @@
+import assert from "node:assert/strict";
+import { detectIommu } from "../core/acpi.ts";
+import { deviceFindings, type Finding } from "../core/eligibility.ts";
+import {
+  buildInventory,
+  type InventoryInput,
+  isPassthroughCandidate,
+  type LoaderFacts,
+  parseSysctl,
+  resolveDevice,
+  vmmInKldstat,
+} from "../core/inventory.ts";
+import { parsePciconf } from "../core/pciconf.ts";
+import { PptkitError } from "../core/errors.ts";
+import { DEMO, SAMPLES } from "./helpers.ts";
+
+const demoText = Deno.readTextFileSync(`${DEMO}/pciconf.txt`);
+const LOADER: LoaderFacts = {
+  reserved: new Map([["1/0/0", "/boot/loader.conf:1 pptdevs"], [
+    "1/0/1",
+    "/boot/loader.conf:1 pptdevs",
+  ]]),
+  bootReserved: new Set(["1/0/0", "1/0/1"]),
+  vmmLoad: true,
+  amdviEnabled: false,
+  rebootPending: false,
+  findings: [],
+};
+
+function input(over: Partial<InventoryInput> = {}): InventoryInput {
+  return {
+    listing: parsePciconf(demoText),
+    iommu: detectIommu(Deno.readTextFileSync(`${DEMO}/acpidump.txt`)),
+    loader: LOADER,
+    kldstat: Deno.readTextFileSync(`${DEMO}/kldstat.txt`),
+    sysctl: parseSysctl(Deno.readTextFileSync(`${DEMO}/sysctl.txt`)),
+    release: "14.1-RELEASE",
+    snapshot: true,
+    ...over,
+  };
+}
+
+function codes(findings: readonly Finding[]): string[] {
+  return findings.map((f) => f.code);
+}
+
+const acpiWith = (sig: string) => `  ${sig}: Length=100, Revision=1, Checksum=1,\n`;
+
+Deno.test("buildInventory() on the demo host: ppt devices available, no host error", () => {
+  const inv = buildInventory(input());
+  assert.equal(inv.host.iommu, "vt-d");
+  assert.equal(inv.host.vmmLoaded, true);
+  assert.equal(inv.host.vmmFromLoader, true);
+  assert.equal(inv.host.amdviEnabled, null, "no AMD-Vi on an Intel host");
+  assert.equal(inv.host.rebootPending, false);
+  assert.deepEqual(codes(inv.host.findings), []);
+  const ppt0 = resolveDevice(inv, "ppt0");
+  assert.equal(ppt0.bsf, "1/0/0");
+  assert.equal(ppt0.status, "available");
+  assert.equal(ppt0.statusText, "Available");
+  assert.deepEqual(ppt0.reserved, {
+    atBoot: true,
+    inLoaderConf: true,
+    where: "/boot/loader.conf:1 pptdevs",
+  });
+  assert.equal(ppt0.eligible, true);
+  assert.deepEqual(inv.devices.filter(isPassthroughCandidate).map((d) => d.bsf), [
+    "1/0/0",
+    "1/0/1",
+  ]);
+});
+
+Deno.test("no-iommu: acpidump without DMAR or IVRS is a host error with the firmware fix", () => {
+  const inv = buildInventory(input({ iommu: detectIommu(acpiWith("FACP")) }));
+  const f = inv.host.findings.find((x) => x.code === "no-iommu");
+  assert.equal(f?.level, "error");
+  assert.match(f?.fix ?? "", /VT-d/);
+});
+
+Deno.test("iommu-unknown: no acpidump capture is a warning, not an error", () => {
+  const inv = buildInventory(input({ iommu: detectIommu(null) }));
+  const f = inv.host.findings.find((x) => x.code === "iommu-unknown");
+  assert.equal(f?.level, "warn");
+  assert.match(f?.fix ?? "", /acpidump.txt/);
+});
+
+Deno.test("amdvi-disabled: an AMD host without hw.vmm.amdvi.enable=1", () => {
+  const off = buildInventory(input({ iommu: detectIommu(acpiWith("IVRS")) }));
+  assert.equal(off.host.amdviEnabled, false);
+  assert.equal(off.host.findings.find((f) => f.code === "amdvi-disabled")?.level, "error");
+  const on = buildInventory(
+    input({ iommu: detectIommu(acpiWith("IVRS")), loader: { ...LOADER, amdviEnabled: true } }),
+  );
+  assert.equal(on.host.amdviEnabled, true);
+  assert.ok(!codes(on.host.findings).includes("amdvi-disabled"));
+});
+
+Deno.test("vmm-not-from-loader: vmm kldloaded after boot, and vmm not loaded at all", () => {
+  const late = buildInventory(input({ loader: { ...LOADER, vmmLoad: false } }));
+  const f = late.host.findings.find((x) => x.code === "vmm-not-from-loader");
+  assert.equal(f?.level, "error");
+  assert.match(f?.message ?? "", /loaded after boot/);
+  const never = buildInventory(
+    input({
+      loader: { ...LOADER, vmmLoad: false },
+      kldstat: "Id Refs Name\n 1 1 kernel\n",
+      sysctl: null,
+    }),
+  );
+  assert.equal(never.host.vmmLoaded, false);
+  assert.match(
+    never.host.findings.find((x) => x.code === "vmm-not-from-loader")?.message ?? "",
+    /does not load vmm/,
+  );
+});
+
+Deno.test("iommu-disabled: hw.vmm.iommu.enable=0", () => {
+  const inv = buildInventory(input({ sysctl: new Map([["hw.vmm.iommu.enable", "0"]]) }));
+  assert.equal(inv.host.findings.find((f) => f.code === "iommu-disabled")?.level, "error");
+});
+
+Deno.test("reboot-pending: loader.conf reserves a device the running kernel did not", () => {
+  const loader: LoaderFacts = {
+    ...LOADER,
+    reserved: new Map([...LOADER.reserved, ["3/0/1", "/boot/loader.conf:1 pptdevs"]]),
+  };
+  const inv = buildInventory(input({ loader }));
+  assert.equal(inv.host.rebootPending, true);
+  const f = inv.host.findings.find((x) => x.code === "reboot-pending");
+  assert.match(f?.message ?? "", /after a reboot 3\/0\/1 become ppt/);
+  const igb1 = resolveDevice(inv, "3/0/1");
+  assert.equal(igb1.status, "reboot-pending");
+  assert.equal(igb1.statusText, "Reserved (reboot)");
+  assert.ok(isPassthroughCandidate(igb1));
+});
+
+Deno.test("reboot-pending: a device the kernel reserved goes back after the reboot", () => {
+  const loader: LoaderFacts = { ...LOADER, reserved: new Map([["1/0/0", "x"]]) };
+  const inv = buildInventory(input({ loader }));
+  assert.match(
+    inv.host.findings.find((x) => x.code === "reboot-pending")?.message ?? "",
+    /1\/0\/1 go back to their host drivers/,
+  );
+});
+
+Deno.test("not-endpoint and host-critical: bridges and chipset devices are never eligible", () => {
+  const inv = buildInventory(input());
+  const bridge = resolveDevice(inv, "0/1/0");
+  assert.ok(codes(bridge.findings).includes("not-endpoint"));
+  assert.equal(bridge.eligible, false);
+  const hostb = resolveDevice(inv, "hostb0");
+  assert.deepEqual(
+    hostb.findings.filter((f) => f.level === "error").map((f) => f.code),
+    ["host-critical", "no-msi"],
+  );
+  assert.equal(resolveDevice(inv, "isab0").eligible, false);
+});
+
+Deno.test("no-msi: a device with neither MSI nor MSI-X", () => {
+  const inv = buildInventory(input());
+  const smbus = resolveDevice(inv, "0/31/2");
+  const f = smbus.findings.find((x) => x.code === "no-msi");
+  assert.equal(f?.level, "error");
+  assert.equal(
+    f?.message,
+    "0/31/2 has neither MSI nor MSI-X: bhyve passthrough needs message-signalled interrupts",
+  );
+  assert.equal(f?.device, "pci0:0:31:2");
+  assert.equal(smbus.eligible, false);
+});
+
+Deno.test("no-flr: a warning that does not make the device ineligible", () => {
+  const inv = buildInventory(input());
+  const gpu = resolveDevice(inv, "1/0/0");
+  assert.deepEqual(codes(gpu.findings), ["no-flr"]);
+  assert.equal(gpu.findings[0].level, "warn");
+  assert.equal(gpu.eligible, true);
+  assert.deepEqual(codes(resolveDevice(inv, "3/0/0").findings), [], "igb has FLR");
+  assert.deepEqual(codes(resolveDevice(inv, "em0").findings), [], "AF FLR counts");
+});
+
+Deno.test("host-critical: the only display and the only storage controller with a host driver", () => {
+  const inv = buildInventory(input());
+  const igpu = resolveDevice(inv, "vgapci0");
+  assert.match(
+    igpu.findings.find((f) => f.code === "host-critical")?.message ?? "",
+    /console display/,
+  );
+  const ahci = resolveDevice(inv, "ahci0");
+  assert.match(ahci.findings.find((f) => f.code === "host-critical")?.message ?? "", /boot disk/);
+  assert.equal(ahci.eligible, true, "a warning only");
+});
+
+Deno.test("domain-unsupported: devices outside PCI domain 0 have no B/S/F", () => {
+  const text = Deno.readTextFileSync(
+    `${SAMPLES}/pciconf-lvbc-arm64-ampere-8domains-mlx5-dualport-fbsd14.0current-bsdhw/pciconf.txt`,
+  );
+  const inv = buildInventory(input({ listing: parsePciconf(text) }));
+  const igb = resolveDevice(inv, "pci2:1:0:0");
+  assert.equal(igb.bsf, null);
+  const f = igb.findings.find((x) => x.code === "domain-unsupported");
+  assert.equal(f?.level, "error");
+  assert.match(f?.message ?? "", /^pci2:1:0:0 is in PCI domain 2/);
+  assert.equal(igb.eligible, false);
+  assert.equal(resolveDevice(inv, "mlx5_core0").eligible, true);
+});
+
+Deno.test("eligible is null when the capture had no capability lines", () => {
+  const text = Deno.readTextFileSync(
+    `${SAMPLES}/pciconf-lv-excerpt-igc-i226v-4nic-cloudatlas/pciconf.txt`,
+  );
+  const inv = buildInventory(input({ listing: parsePciconf(text) }));
+  assert.ok(inv.devices.every((d) => d.eligible === null));
+  assert.ok(codes(inv.host.findings).includes("capabilities-unknown"));
+  // A bridge is ruled out by its header alone.
+  const bridge = parsePciconf(
+    "pcib1@pci0:0:1:0:\tclass=0x060400 rev=0x0d hdr=0x01 vendor=0x8086 device=0x1901 " +
+      "subvendor=0x1458 subdevice=0x5000\n",
+  );
+  assert.equal(buildInventory(input({ listing: bridge })).devices[0].eligible, false);
+});
+
+Deno.test("resolveDevice() finds by every spelling and refuses unknown devices (65)", () => {
+  const inv = buildInventory(input());
+  for (const t of ["1/0/1", "pci0:1:0:1", "ppt1@pci0:1:0:1:", "ppt1", "pci1:0:1"]) {
+    assert.equal(resolveDevice(inv, t).device.name, "ppt1", t);
+  }
+  assert.throws(
+    () => resolveDevice(inv, "9/9/9"),
+    (e) =>
+      e instanceof PptkitError && e.exitCode === 65 && /no PCI device at 9\/9\/9/.test(e.message),
+  );
+});
+
+Deno.test("deviceFindings() names devices by B/S/F and carries the selector", () => {
+  const [d] = parsePciconf(
+    "none9@pci0:4:0:0:\tclass=0x028000 rev=0x01 hdr=0x00 vendor=0x8086 device=0x2723 " +
+      "subvendor=0x8086 subdevice=0x0084\n    cap 01[c8] = powerspec 3  supports D0 D3  current D0\n",
+  ).devices;
+  const [f] = deviceFindings(d, [d]);
+  assert.equal(f.code, "no-msi");
+  assert.equal(f.device, "pci0:4:0:0");
+  assert.ok(f.message.startsWith("4/0/0 "));
+});
+
+Deno.test("parseSysctl() and vmmInKldstat() read their captures", () => {
+  assert.equal(parseSysctl("hw.vmm.amdvi.enable: 1\nnoise\n").get("hw.vmm.amdvi.enable"), "1");
+  assert.equal(vmmInKldstat(" 3    1 0xffffffff82727000   3ab028 vmm.ko\n"), true);
+  assert.equal(vmmInKldstat(" 1   73 0xffffffff80200000  1f41500 kernel\n"), false);
+  assert.equal(vmmInKldstat(null), null);
+});
