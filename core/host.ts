@@ -101,6 +101,23 @@ export interface Host {
   writeFileAtomic(path: string, text: string, options?: AtomicWriteOptions): Promise<void>;
   /** Runs a tool (devctl, cbsd) and returns its status and output. */
   run(tool: ToolName, args: readonly string[]): Promise<RunResult>;
+  /**
+   * Creates a file only if it does not exist (O_CREAT|O_EXCL): the atomic primitive of
+   * ownership locks. True when this call created it, false when it already existed.
+   */
+  createExclusive(path: string, text: string): Promise<boolean>;
+  /** Removes a file; false when it did not exist. */
+  remove(path: string): Promise<boolean>;
+  /** Renames a file atomically; false when the source did not exist. */
+  rename(from: string, to: string): Promise<boolean>;
+  /** Creates a directory and its parents (mode 0755) when missing. */
+  ensureDir(path: string): Promise<void>;
+  /**
+   * Runs `fn` holding an exclusive advisory lock (flock) on `path`, created when missing;
+   * 75 when another process holds it for longer than `waitMs`. The kernel drops the lock when
+   * the process dies, so a crash never leaves a stale lock behind.
+   */
+  withLock<T>(path: string, waitMs: number, fn: () => Promise<T>): Promise<T>;
 }
 
 const decoder = new TextDecoder();
@@ -233,6 +250,87 @@ abstract class FileHost implements Host {
       throw fileError(e, "write", path);
     }
   }
+
+  async createExclusive(path: string, text: string): Promise<boolean> {
+    try {
+      const file = await Deno.open(this.realPath(path), {
+        write: true,
+        createNew: true,
+        mode: 0o644,
+      });
+      try {
+        const data = new TextEncoder().encode(text);
+        let written = 0;
+        while (written < data.length) written += await file.write(data.subarray(written));
+        await file.sync();
+      } finally {
+        file.close();
+      }
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) return false;
+      throw fileError(e, "write", path);
+    }
+  }
+
+  async remove(path: string): Promise<boolean> {
+    try {
+      await Deno.remove(this.realPath(path));
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return false;
+      throw fileError(e, "write", path);
+    }
+  }
+
+  async rename(from: string, to: string): Promise<boolean> {
+    try {
+      await Deno.rename(this.realPath(from), this.realPath(to));
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return false;
+      throw fileError(e, "write", to);
+    }
+  }
+
+  async ensureDir(path: string): Promise<void> {
+    try {
+      await Deno.mkdir(this.realPath(path), { recursive: true, mode: 0o755 });
+    } catch (e) {
+      throw fileError(e, "write", path);
+    }
+  }
+
+  async withLock<T>(path: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(this.realPath(path), { read: true, write: true, create: true });
+    } catch (e) {
+      throw fileError(e, "write", path);
+    }
+    try {
+      try {
+        await Promise.race([file.lock(true), timeout(waitMs)]);
+      } catch {
+        throw new PptkitError(
+          ExitCode.TempFail,
+          `${path} is locked by another pptkit`,
+          "try again in a moment",
+        );
+      }
+      return await fn();
+    } finally {
+      file.close();
+    }
+  }
+}
+
+/** Rejects after `ms`; used to bound a blocking lock wait. */
+function timeout(ms: number): Promise<never> {
+  return new Promise((_, reject) => {
+    const id = setTimeout(() => reject(new Error("timeout")), ms);
+    Deno.unrefTimer(id);
+  });
 }
 
 /** Writes bytes to a fresh file with `mode` and fsyncs it. */
