@@ -32,6 +32,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./check.ts")).check,
   },
   {
+    name: "reserve",
+    summary: "reserve devices for ppt(4) in loader.conf (pptdevs)",
+    load: async () => (await import("./reserve.ts")).reserve,
+  },
+  {
+    name: "release",
+    summary: "take devices out of pptdevs",
+    load: async () => (await import("./release.ts")).release,
+  },
+  {
     name: "parse",
     summary: "convert PCI addresses between spellings",
     load: async () => (await import("./parse.ts")).parse,

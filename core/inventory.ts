@@ -20,6 +20,26 @@ import {
   sortFindings,
 } from "./eligibility.ts";
 import type { Host } from "./host.ts";
+import {
+  amdviEnabled,
+  amdviFinding,
+  duplicateFindings,
+  kenvReservedDevices,
+  LOADER_CONF_DIR,
+  type LoaderConf,
+  type LoaderFileOrder,
+  loaderFileOrder,
+  loaderValues,
+  multiDomainFindings,
+  parseKenv,
+  parseLoaderConf,
+  pptdevsFindings,
+  reservationWhere,
+  reservedDevices,
+  tunableNumber,
+  vmmLoadedByLoader,
+  vmmLoadFinding,
+} from "./loader_conf.ts";
 import { lines, parsePciconf, type PciconfListing, type PciDevice } from "./pciconf.ts";
 
 /** The inventory statuses of DESIGN §6. */
@@ -177,26 +197,13 @@ function hostFindings(input: InventoryInput, vmmLoaded: boolean | null): Finding
       fix: "remove hw.vmm.iommu.enable=0 from /boot/loader.conf and reboot",
     });
   }
-  if (
-    iommu.ivrs && !input.loader.amdviEnabled && input.sysctl?.get("hw.vmm.amdvi.enable") !== "1"
-  ) {
+  if (input.loader.vmmLoad === true && vmmLoaded === false) {
     out.push({
-      level: "error",
-      code: "amdvi-disabled",
-      message: "this AMD host has an IVRS table but hw.vmm.amdvi.enable is not 1: " +
-        "vmm leaves AMD-Vi off and passthrough fails",
-      fix: "add hw.vmm.amdvi.enable=1 to /boot/loader.conf and reboot (pptkit reserve does it)",
-    });
-  }
-  if (input.loader.vmmLoad === false) {
-    out.push({
-      level: "error",
+      level: "warn",
       code: "vmm-not-from-loader",
-      message: vmmLoaded
-        ? "vmm.ko is loaded but not from loader.conf: loaded after boot (kldload or kld_list), " +
-          "it cannot take devices that host drivers already claimed"
-        : 'loader.conf does not load vmm (no vmm_load="YES"): pptdevs has no effect without it',
-      fix: 'add vmm_load="YES" to /boot/loader.conf and reboot (pptkit reserve does it)',
+      message: 'loader.conf has vmm_load="YES" but vmm.ko is not loaded: ' +
+        "the host has not been rebooted since",
+      fix: "reboot to load vmm.ko with the kernel",
     });
   }
   if (!input.listing.capabilitiesKnown) {
@@ -269,7 +276,13 @@ export function buildInventory(input: InventoryInput): Inventory {
     if (reserved.inLoaderConf && atBoot === false && device.driver !== "ppt") {
       pendingBoot.push(deviceLabel(device));
     }
-    if (!reserved.inLoaderConf && atBoot === true) pendingRelease.push(deviceLabel(device));
+    // Not in loader.conf but ppt now (pptdevs at boot, or devctl since): host driver after reboot.
+    if (
+      !reserved.inLoaderConf && loader.vmmLoad !== null &&
+      (atBoot === true || device.driver === "ppt")
+    ) {
+      pendingRelease.push(deviceLabel(device));
+    }
     const users = input.usage?.get(addressKey(device.address)) ?? [];
     const own = deviceFindings(device, input.listing.devices);
     const status = statusOf(device, reserved, users);
@@ -338,22 +351,107 @@ export interface LoadOptions {
   readonly usage?: UsageMap;
 }
 
+/** The loader configuration files of a host, parsed, in the order the loader reads them. */
+export interface LoaderFiles {
+  readonly order: LoaderFileOrder;
+  /** Every file in read order; a missing file is parsed as empty. */
+  readonly files: readonly LoaderConf[];
+  /** How many of the files exist. */
+  readonly present: number;
+}
+
+/** Reads /boot/loader.conf, /boot/loader.conf.d/*.conf and /boot/loader.conf.local. */
+export async function readLoaderFiles(host: Host, release: string | null): Promise<LoaderFiles> {
+  const dropIns = (await host.readDir(LOADER_CONF_DIR)) ?? [];
+  const order = loaderFileOrder(release, dropIns);
+  let present = 0;
+  const files = await Promise.all(order.files.map(async (path) => {
+    const text = await host.readText(path);
+    if (text !== null) present++;
+    return parseLoaderConf(text ?? "", path);
+  }));
+  return { order, files, present };
+}
+
+/**
+ * What the loader configuration (next boot) and kenv (this boot, null when unknown) say.
+ * `captured` is false for a snapshot without any loader file: the next boot is then unknown
+ * rather than empty.
+ */
+export function loaderFacts(
+  loader: LoaderFiles,
+  kenv: ReadonlyMap<string, string> | null,
+  hasAmdVi: boolean,
+  devices: readonly PciDevice[],
+  captured: boolean,
+): LoaderFacts {
+  const bootReserved = kenv === null ? null : new Set(kenvReservedDevices(kenv).map((d) => d.bsf));
+  if (!captured) {
+    return {
+      reserved: new Map(),
+      bootReserved,
+      vmmLoad: null,
+      amdviEnabled: kenv !== null && tunableNumber(kenv.get("hw.vmm.amdvi.enable") ?? "0") === 1,
+      rebootPending: false,
+      findings: [{
+        level: "info",
+        code: "loader-order-assumed",
+        message: "the snapshot has no loader configuration (root/boot/loader.conf): " +
+          "reservations for the next boot are unknown",
+        fix: "copy /boot/loader.conf into the snapshot as root/boot/loader.conf",
+      }],
+    };
+  }
+  const values = loaderValues(loader.files);
+  const reservedList = reservedDevices(values);
+  const findings: Finding[] = [
+    ...(loader.order.finding === null ? [] : [loader.order.finding]),
+    ...pptdevsFindings(values),
+    ...duplicateFindings(values),
+    ...multiDomainFindings(reservedList, devices.map((d) => d.address)),
+  ];
+  const vmm = vmmLoadFinding(values);
+  if (vmm !== null) findings.push(vmm);
+  const amdvi = amdviFinding(values, hasAmdVi);
+  if (amdvi !== null) findings.push(amdvi);
+  const vmmLoad = vmmLoadedByLoader(values);
+  // vmm as the running kernel booted it, when kenv tells.
+  const bootVmm = kenv === null ? null : kenv.get("vmm_load")?.toUpperCase() === "YES";
+  return {
+    reserved: new Map(reservedList.map((r) => [r.bsf, reservationWhere(r)])),
+    bootReserved,
+    vmmLoad,
+    amdviEnabled: amdviEnabled(values),
+    rebootPending: bootVmm !== null && bootVmm !== vmmLoad,
+    findings,
+  };
+}
+
 /** Gathers every fact from a host and builds the inventory. */
 export async function loadInventory(host: Host, options: LoadOptions = {}): Promise<Inventory> {
-  const [pciconf, acpidump, kldstat, sysctl, uname] = await Promise.all([
+  const [pciconf, acpidump, kldstat, sysctl, uname, kenv] = await Promise.all([
     host.capture("pciconf"),
     host.capture("acpidump"),
     host.capture("kldstat"),
     host.capture("sysctl"),
     host.capture("uname"),
+    host.capture("kenv"),
   ]);
   const source = host.kind === "snapshot" ? `${host.description}/pciconf.txt` : "pciconf output";
   const listing = parsePciconf(pciconf ?? "", source);
   const release = releaseOf(uname);
-  const loader = await readLoaderFacts(host, release, listing.devices);
+  const iommu = detectIommu(acpidump);
+  const files = await readLoaderFiles(host, release);
+  const loader = loaderFacts(
+    files,
+    kenv === null ? null : parseKenv(kenv),
+    iommu.ivrs,
+    listing.devices,
+    files.present > 0 || host.kind === "live",
+  );
   return buildInventory({
     listing,
-    iommu: detectIommu(acpidump),
+    iommu,
     loader,
     kldstat,
     sysctl: sysctl === null ? null : parseSysctl(sysctl),
@@ -367,35 +465,6 @@ export async function loadInventory(host: Host, options: LoadOptions = {}): Prom
 /** Resolves a device in the inventory by address; undefined when the host has no such device. */
 export function findDevice(inventory: Inventory, address: PciAddress): InventoryDevice | undefined {
   return inventory.byKey.get(addressKey(address));
-}
-
-/** TEMPORARY until core/loader_conf.ts lands. */
-async function readLoaderFacts(
-  host: Host,
-  _release: string | null,
-  _devices: readonly PciDevice[],
-): Promise<LoaderFacts> {
-  const text = await host.readText("/boot/loader.conf");
-  const reserved = new Map<string, string>();
-  let vmmLoad: boolean | null = text === null ? null : false;
-  for (const [n, line] of lines(text ?? "")) {
-    const eq = line.indexOf("=");
-    if (eq < 0) continue;
-    const name = line.slice(0, eq).trim();
-    const value = line.slice(eq + 1).trim().replace(/^"|"$/g, "");
-    if (name === "vmm_load") vmmLoad = value.toUpperCase() === "YES";
-    if (name.startsWith("pptdevs")) {
-      for (const t of value.split(" ")) if (t) reserved.set(t, `/boot/loader.conf:${n} ${name}`);
-    }
-  }
-  return {
-    reserved,
-    bootReserved: null,
-    vmmLoad,
-    amdviEnabled: false,
-    rebootPending: false,
-    findings: [],
-  };
 }
 
 /**

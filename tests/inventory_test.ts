@@ -6,10 +6,12 @@ import {
   type InventoryInput,
   isPassthroughCandidate,
   type LoaderFacts,
+  loaderFacts,
   parseSysctl,
   resolveDevice,
   vmmInKldstat,
 } from "../core/inventory.ts";
+import { LOADER_CONF, loaderFileOrder, parseLoaderConf } from "../core/loader_conf.ts";
 import { parsePciconf } from "../core/pciconf.ts";
 import { PptkitError } from "../core/errors.ts";
 import { DEMO, SAMPLES } from "./helpers.ts";
@@ -84,34 +86,63 @@ Deno.test("iommu-unknown: no acpidump capture is a warning, not an error", () =>
   assert.match(f?.fix ?? "", /acpidump.txt/);
 });
 
+/** Loader facts from loader.conf text, the way loadInventory computes them. */
+function factsFrom(text: string, amd = false, kenv: Map<string, string> | null = null) {
+  const order = loaderFileOrder("14.1-RELEASE", []);
+  const files = order.files.map((p) => parseLoaderConf(p === LOADER_CONF ? text : "", p));
+  return loaderFacts({ order, files, present: 1 }, kenv, amd, parsePciconf(demoText).devices, true);
+}
+
 Deno.test("amdvi-disabled: an AMD host without hw.vmm.amdvi.enable=1", () => {
-  const off = buildInventory(input({ iommu: detectIommu(acpiWith("IVRS")) }));
+  const iommu = detectIommu(acpiWith("IVRS"));
+  const off = buildInventory(input({ iommu, loader: factsFrom('vmm_load="YES"\n', true) }));
   assert.equal(off.host.amdviEnabled, false);
-  assert.equal(off.host.findings.find((f) => f.code === "amdvi-disabled")?.level, "error");
+  const f = off.host.findings.find((x) => x.code === "amdvi-disabled");
+  assert.equal(f?.level, "error");
+  assert.match(f?.fix ?? "", /hw.vmm.amdvi.enable=1/);
   const on = buildInventory(
-    input({ iommu: detectIommu(acpiWith("IVRS")), loader: { ...LOADER, amdviEnabled: true } }),
+    input({ iommu, loader: factsFrom('vmm_load="YES"\nhw.vmm.amdvi.enable=1\n', true) }),
   );
   assert.equal(on.host.amdviEnabled, true);
   assert.ok(!codes(on.host.findings).includes("amdvi-disabled"));
 });
 
-Deno.test("vmm-not-from-loader: vmm kldloaded after boot, and vmm not loaded at all", () => {
-  const late = buildInventory(input({ loader: { ...LOADER, vmmLoad: false } }));
-  const f = late.host.findings.find((x) => x.code === "vmm-not-from-loader");
-  assert.equal(f?.level, "error");
-  assert.match(f?.message ?? "", /loaded after boot/);
-  const never = buildInventory(
-    input({
-      loader: { ...LOADER, vmmLoad: false },
-      kldstat: "Id Refs Name\n 1 1 kernel\n",
-      sysctl: null,
-    }),
+Deno.test("vmm-not-from-loader: loader.conf without vmm_load=YES, and not yet rebooted", () => {
+  const missing = buildInventory(input({ loader: factsFrom('pptdevs="1/0/0"\n') }));
+  const f = missing.host.findings.find((x) => x.code === "vmm-not-from-loader");
+  assert.equal(f?.level, "error", "pptdevs without vmm_load does nothing");
+  assert.match(f?.message ?? "", /does not load vmm/);
+  const pending = buildInventory(
+    input({ loader: factsFrom('vmm_load="YES"\n'), kldstat: "Id Refs Name\n 1 1 kernel\n" }),
   );
-  assert.equal(never.host.vmmLoaded, false);
+  assert.equal(pending.host.vmmLoaded, false);
   assert.match(
-    never.host.findings.find((x) => x.code === "vmm-not-from-loader")?.message ?? "",
-    /does not load vmm/,
+    pending.host.findings.find((x) => x.code === "vmm-not-from-loader")?.message ?? "",
+    /not loaded: the host has not been rebooted/,
   );
+});
+
+Deno.test("loaderFacts() reads reservations with file:line and the running kernel's kenv", () => {
+  const kenv = new Map([["pptdevs", "1/0/0"], ["vmm_load", "YES"]]);
+  const facts = factsFrom('pptdevs="1/0/0 3/0/1"\nvmm_load="YES"\n', false, kenv);
+  assert.equal(facts.reserved.get("3/0/1"), "/boot/loader.conf:1 pptdevs");
+  assert.deepEqual([...facts.bootReserved!], ["1/0/0"]);
+  assert.equal(facts.vmmLoad, true);
+  const inv = buildInventory(input({ loader: facts }));
+  assert.equal(resolveDevice(inv, "3/0/1").status, "reboot-pending");
+  assert.match(
+    inv.host.findings.find((x) => x.code === "reboot-pending")?.message ?? "",
+    /after a reboot 3\/0\/1 become ppt; 1\/0\/1 go back to their host drivers/,
+  );
+});
+
+Deno.test("loaderFacts() passes on pptdevs-syntax and pptdevs4-ignored with file and line", () => {
+  const facts = factsFrom('vmm_load="YES"\npptdevs="1/0/0\t1/0/1"\npptdevs4="3/0/0"\n');
+  const syntax = facts.findings.find((f) => f.code === "pptdevs-syntax");
+  assert.equal(syntax?.file, "/boot/loader.conf");
+  assert.equal(syntax?.line, 2);
+  assert.match(syntax?.message ?? "", /tab/);
+  assert.equal(facts.findings.find((f) => f.code === "pptdevs4-ignored")?.line, 3);
 });
 
 Deno.test("iommu-disabled: hw.vmm.iommu.enable=0", () => {
