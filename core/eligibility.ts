@@ -36,6 +36,7 @@ export type FindingCode =
   | "loader-conf-duplicate"
   | "loader-conf-overridden"
   | "loader-order-assumed"
+  | "loader-conf-unknown"
   | "unknown-device"
   | "conflict"
   | "held-by-vm"

@@ -395,7 +395,7 @@ export function loaderFacts(
       rebootPending: false,
       findings: [{
         level: "info",
-        code: "loader-order-assumed",
+        code: "loader-conf-unknown",
         message: "the snapshot has no loader configuration (root/boot/loader.conf): " +
           "reservations for the next boot are unknown",
         fix: "copy /boot/loader.conf into the snapshot as root/boot/loader.conf",
