@@ -170,11 +170,19 @@ abstract class FileHost implements Host {
   abstract capture(name: CaptureName): Promise<string | null>;
   abstract run(tool: ToolName, args: readonly string[]): Promise<RunResult>;
 
-  async readText(path: string): Promise<string | null> {
+  readText(path: string): Promise<string | null> {
+    return settle(() => this.readTextSync(path));
+  }
+
+  /**
+   * Sync reads: a hook runs before every VM boot, and the first async file operation of a
+   * process waits for Deno's thread pool; a few small files are read faster in place.
+   */
+  private readTextSync(path: string): string | null {
     const real = this.realPath(path);
     let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(real);
+      bytes = Deno.readFileSync(real);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return null;
       throw fileError(e, "read", path);
@@ -191,10 +199,14 @@ abstract class FileHost implements Host {
     }
   }
 
-  async readDir(path: string): Promise<string[] | null> {
+  readDir(path: string): Promise<string[] | null> {
+    return settle(() => this.readDirSync(path));
+  }
+
+  private readDirSync(path: string): string[] | null {
     const names: string[] = [];
     try {
-      for await (const entry of Deno.readDir(this.realPath(path))) names.push(entry.name);
+      for (const entry of Deno.readDirSync(this.realPath(path))) names.push(entry.name);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return null;
       throw fileError(e, "read", path);
@@ -202,9 +214,13 @@ abstract class FileHost implements Host {
     return names.sort();
   }
 
-  async stat(path: string): Promise<FileInfo | null> {
+  stat(path: string): Promise<FileInfo | null> {
+    return settle(() => this.statSync(path));
+  }
+
+  private statSync(path: string): FileInfo | null {
     try {
-      const s = await Deno.lstat(this.realPath(path));
+      const s = Deno.lstatSync(this.realPath(path));
       return {
         isFile: s.isFile,
         isDirectory: s.isDirectory,
@@ -322,6 +338,15 @@ abstract class FileHost implements Host {
     } finally {
       file.close();
     }
+  }
+}
+
+/** Runs a synchronous step and hands its result or its error over as a promise. */
+function settle<T>(step: () => T): Promise<T> {
+  try {
+    return Promise.resolve(step());
+  } catch (e) {
+    return Promise.reject(e);
   }
 }
 
@@ -468,10 +493,14 @@ export class SnapshotHost extends FileHost {
   }
 
   /** Opens a snapshot directory; 66 when it does not exist or is not a directory. */
-  static async open(dir: string): Promise<SnapshotHost> {
+  static open(dir: string): Promise<SnapshotHost> {
+    return settle(() => SnapshotHost.openSync(dir));
+  }
+
+  private static openSync(dir: string): SnapshotHost {
     let info: Deno.FileInfo;
     try {
-      info = await Deno.stat(dir);
+      info = Deno.statSync(dir);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
         throw new PptkitError(
@@ -497,11 +526,15 @@ export class SnapshotHost extends FileHost {
     return joinPath(this.dir, `/${name === "cbsd" ? "cbsd-ppt" : name}.txt`);
   }
 
-  async capture(name: CaptureName): Promise<string | null> {
+  capture(name: CaptureName): Promise<string | null> {
+    return settle(() => this.captureSync(name));
+  }
+
+  private captureSync(name: CaptureName): string | null {
     const file = this.captureFile(name);
     let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(file);
+      bytes = Deno.readFileSync(file);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
         if (name !== "pciconf") return null;
@@ -592,4 +625,19 @@ export async function readStdin(): Promise<string> {
     at += c.length;
   }
   return decoder.decode(all);
+}
+
+/**
+ * Imports a community plugin module (DESIGN §11) from a host path: the only code pptkit runs
+ * that it does not ship. The caller checks owner and mode first (core/plugins.ts).
+ */
+export async function importPluginModule(
+  host: Pick<Host, "realPath">,
+  path: string,
+): Promise<Record<string, unknown>> {
+  const real = host.realPath(path);
+  const absolute = real.startsWith("/") ? real : `${Deno.cwd()}/${real}`;
+  // Encode each component: a '#' or '?' in a file name must not end the URL's path.
+  const url = "file://" + absolute.split("/").map(encodeURIComponent).join("/");
+  return await import(url);
 }
