@@ -3,36 +3,145 @@
  * pptdevs syntax and limits, reboot pending) and device checks, each finding with its fix.
  * Exit 1 when any error-level finding is reported.
  *
+ * `pptkit check --vm VM`: the checks of `hook prestart` for one VM, without taking locks (for
+ * wrappers without hooks, such as Hoster, and for CI of VM configs). Exit 0 when the VM may
+ * start, 1 when a check fails, 75 when only another running VM's hold on a device stands in
+ * the way.
+ *
  * @module
  */
 
+import { addressKey, formatSelector } from "../core/address.ts";
 import { type Finding, hasError } from "../core/eligibility.ts";
+import { ExitCode, usageError } from "../core/errors.ts";
 import { type InventoryDevice, isPassthroughCandidate, resolveDevice } from "../core/inventory.ts";
-import { type Command, printJson } from "./command.ts";
+import { type Command, type Context, type OptionSpec, printJson, stringOption } from "./command.ts";
 import { countFindings, renderFindings } from "./findings.ts";
 import { findingJson } from "./json.ts";
 import { loadInventoryFor } from "./load.ts";
 import { paint } from "./render.ts";
 
+const VM: OptionSpec = {
+  name: "vm",
+  type: "string",
+  value: "VM",
+  help: "run the checks of hook prestart for this VM (its devices from its config), " +
+    "without taking locks",
+};
+
 function visible(findings: readonly Finding[], verbose: boolean, quiet: boolean): Finding[] {
   return findings.filter((f) => quiet ? f.level === "error" : verbose || f.level !== "info");
 }
 
+/** `check --vm VM`: the prestart verdict, with every finding behind it. */
+async function checkVm(ctx: Context, vm: string): Promise<number> {
+  const { checkVmStart, vetoError } = await import("./hook.ts");
+  const { spec, state, devices, report } = await checkVmStart(ctx, vm, {}, undefined, "all");
+  const verdict = report.errors.length === 0
+    ? ExitCode.Ok
+    : report.busy
+    ? ExitCode.TempFail
+    : ExitCode.Failed;
+  const inventory = state.inventory;
+  const host = report.findings.filter((f) => f.device === undefined);
+  const labels = devices.map((d) => inventory.byKey.get(addressKey(d))?.bsf ?? formatSelector(d));
+  if (ctx.global.json) {
+    printJson(ctx.out, "pptkit.check/1", {
+      ok: verdict === 0,
+      host: {
+        iommu: inventory.host.iommu,
+        findings: inventory.host.findings.map(findingJson),
+      },
+      devices: report.found.map((d) => ({
+        selector: d.selector,
+        bsf: d.bsf,
+        name: d.device.name,
+        eligible: d.eligible,
+        findings: d.findings.map(findingJson),
+      })),
+      vm: {
+        name: vm,
+        source: spec.source,
+        file: spec.file,
+        devices: labels,
+        canStart: verdict === 0,
+        busy: report.busy,
+        findings: report.findings.map(findingJson),
+      },
+    });
+    return verdict;
+  }
+  const { verbose, quiet } = ctx.global;
+  const colour = ctx.out.color;
+  let text = "";
+  if (!quiet) {
+    const from = spec.file === null ? spec.source : `${spec.source} ${spec.file}`;
+    text += `VM ${vm} (${from}): ${
+      labels.length === 0 ? "no passthru devices" : labels.join(" ")
+    }\n`;
+    text += `host: ${inventory.hostDescription}, IOMMU ${inventory.host.iommu}\n`;
+  }
+  text += renderFindings(visible(host, verbose, quiet), colour, "  ");
+  for (const d of devices) {
+    const key = addressKey(d);
+    const mine = report.findings.filter((f) => f.device === formatSelector(d));
+    const shown = visible(mine, verbose, quiet);
+    if (quiet && shown.length === 0) continue;
+    const entry = inventory.byKey.get(key);
+    const label = entry === undefined
+      ? formatSelector(d)
+      : `${entry.bsf ?? entry.selector} ${entry.device.name} (${entry.statusText})`;
+    const state = hasError(mine)
+      ? paint("cannot be used now", "red", colour)
+      : paint("ok", "green", colour);
+    text += `${label}: ${state}\n`;
+    text += renderFindings(shown, colour, "  ");
+  }
+  if (verdict === 0) {
+    if (!quiet) text += `VM ${vm} can start: ${countFindings(report.findings)}\n`;
+    ctx.out.stdout(text);
+    return 0;
+  }
+  ctx.out.stdout(text);
+  const veto = vetoError(vm, report);
+  ctx.out.stderr(`pptkit: ${veto.message}\n`);
+  if (veto.hint !== undefined) ctx.out.stderr(`hint: ${veto.hint}\n`);
+  return verdict;
+}
+
 export const check: Command = {
-  synopsis: "[ADDR...]",
+  synopsis: "[ADDR...] [--vm VM]",
   description: `
 Checks the host (IOMMU in the ACPI tables, vmm loaded from loader.conf, AMD-Vi enabled,
 pptdevs syntax and length, loader.conf versus the running kernel) and the devices: the ones
 named, or else every device on ppt(4), reserved in loader.conf or used by a VM. Each
 finding comes with the change that fixes it. Exit status 1 when any finding is an error.
--v also shows info-level findings; -q shows only errors.`,
-  options: [],
+-v also shows info-level findings; -q shows only errors.
+
+--vm VM runs the checks of pptkit hook prestart for one VM without taking locks: its devices
+(from its config, native first, then Hoster, vm-bhyve, CBSD) must be on this host and on
+ppt(4), eligible, and not held by another running VM, the host must have an IOMMU, and no
+plugin may object. Exit status 0 when the VM may start, 1 when it may not, 75 when only
+another running VM holding a device stands in the way. Hoster has no hooks: run
+pptkit check --vm NAME before hoster vm start NAME.`,
+  options: [VM],
   args: { min: 0, max: Infinity },
   examples: [
     ["Is this host ready for passthrough?", "pptkit check"],
     ["Can the card in bus 1 be passed through?", "pptkit check 1/0/0 1/0/1"],
+    ["May Hoster start vm1 now?", "pptkit check --vm vm1 && hoster vm start vm1"],
   ],
   async run(ctx) {
+    const vm = stringOption(ctx, VM);
+    if (vm !== undefined) {
+      if (ctx.args.length > 0) {
+        throw usageError(
+          "check takes either ADDR... or --vm VM",
+          "--vm checks the devices of the VM's config",
+        );
+      }
+      return await checkVm(ctx, vm);
+    }
     const inventory = await loadInventoryFor(ctx);
     const devices: InventoryDevice[] = ctx.args.length > 0
       ? ctx.args.map((a) => resolveDevice(inventory, a))

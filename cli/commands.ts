@@ -42,9 +42,29 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./release.ts")).release,
   },
   {
+    name: "plan",
+    summary: "guest slots of a VM's passthru devices, as bhyve arguments or config lines",
+    load: async () => (await import("./plan.ts")).plan,
+  },
+  {
+    name: "hook",
+    summary: "wrapper hook: check and lock a VM's devices (prestart), release them (poststop)",
+    load: async () => (await import("./hook.ts")).hook,
+  },
+  {
+    name: "explain",
+    summary: "say what a bhyve passthru error means and what to do",
+    load: async () => (await import("./explain.ts")).explain,
+  },
+  {
     name: "parse",
     summary: "convert PCI addresses between spellings",
     load: async () => (await import("./parse.ts")).parse,
+  },
+  {
+    name: "plugins",
+    summary: "loaded vendor-quirk plugins and compatibility rules",
+    load: async () => (await import("./plugins.ts")).plugins,
   },
   {
     name: "snapshot",

@@ -4,55 +4,10 @@
  * @module
  */
 
-import { type InventoryDevice, isPassthroughCandidate } from "../core/inventory.ts";
+import { isPassthroughCandidate } from "../core/inventory.ts";
 import { type Command, printJson } from "./command.ts";
 import { inventoryJson } from "./json.ts";
 import { loadInventoryFor } from "./load.ts";
-import { type Colour, paint, renderTable } from "./render.ts";
-
-const STATUS_COLOUR: Record<InventoryDevice["status"], Colour> = {
-  "available": "green",
-  "in-use": "yellow",
-  "running": "cyan",
-  "conflict": "red",
-  "reboot-pending": "yellow",
-  "not-reserved": "dim",
-};
-
-/** The guide's Model column shows `GP107GL Quadro P600` for `GP107GL [Quadro P600]`. */
-function modelText(entry: InventoryDevice): string {
-  const d = entry.device;
-  if (d.model === null) return `0x${d.deviceId}`;
-  return d.model.replaceAll("[", "").replaceAll("]", "");
-}
-
-/** `display/VGA`, `multimedia/HDA`; class code when pciconf gave no names. */
-export function typeText(entry: InventoryDevice): string {
-  const d = entry.device;
-  if (d.class === null) return `0x${d.classCode}`;
-  return d.subclass === null ? d.class : `${d.class}/${d.subclass}`;
-}
-
-function eligibleText(entry: InventoryDevice): string {
-  return entry.eligible === null ? "?" : entry.eligible ? "yes" : "no";
-}
-
-/** Table rows; colour only in the Status and Eligible cells. */
-export function listRows(devices: readonly InventoryDevice[], all: boolean, colour: boolean) {
-  return devices.map((e) => {
-    const row = [
-      e.device.name,
-      e.selector + ":",
-      typeText(e),
-      e.bsf ?? "-",
-      e.device.vendor ?? `0x${e.device.vendorId}`,
-      modelText(e),
-      paint(e.statusText, STATUS_COLOUR[e.status], colour),
-    ];
-    if (all) row.push(paint(eligibleText(e), e.eligible === false ? "red" : "green", colour));
-    return row;
-  });
-}
 
 export const list: Command = {
   synopsis: "[--all] [--json]",
@@ -83,22 +38,9 @@ column: yes, no (see pptkit show ADDR for why) or ? (the capture had no capabili
       );
       return 0;
     }
-    const columns = [
-      { header: "PPT Device" },
-      { header: "PCI ID Raw" },
-      { header: "Type" },
-      { header: "Bhyve PCI ID" },
-      { header: "Vendor", wrap: true },
-      { header: "Model", wrap: true },
-      { header: "Status" },
-    ];
-    if (all) columns.push({ header: "Eligible" });
-    ctx.out.stdout(renderTable({
-      title: "Bhyve Passthru Devices",
-      columns,
-      rows: listRows(devices, all, ctx.out.color),
-      maxWidth: ctx.out.columns,
-    }));
+    // The table renderer is loaded only here: list --json never pays for it.
+    const { renderListTable } = await import("./list_table.ts");
+    ctx.out.stdout(renderListTable(devices, all, ctx.out.color, ctx.out.columns));
     return 0;
   },
 };

@@ -10,7 +10,7 @@ import type { PciDevice } from "../core/pciconf.ts";
 import { type Command, printJson } from "./command.ts";
 import { renderFindings } from "./findings.ts";
 import { deviceJson } from "./json.ts";
-import { typeText } from "./list.ts";
+import { typeText } from "./list_table.ts";
 import { loadInventoryFor } from "./load.ts";
 import { renderTable } from "./render.ts";
 

@@ -14,6 +14,42 @@ import type { Command } from "./command.ts";
 const LOADER_FILES = ["/boot/loader.conf", "/boot/loader.conf.local"];
 const LOADER_DIR = "/boot/loader.conf.d";
 
+/**
+ * The files VM configs come from: each VM's config, Hoster's host_config.json, vm-bhyve's
+ * datastore list, and the `vm_*` lines of rc.conf (only those: rc.conf holds other secrets).
+ */
+async function vmFiles(host: Host, configPath: string | undefined): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const { loadConfig } = await import("../core/config.ts");
+  const config = await loadConfig(host, configPath);
+  const { loadVmConfigs } = await import("../core/vms/index.ts");
+  const { hosterVmDirs } = await import("../core/vms/hoster.ts");
+  const { RC_CONF_FILES } = await import("../core/vms/vm_bhyve.ts");
+  const scan = await loadVmConfigs(host, config);
+  const paths = new Set<string>();
+  for (const vm of scan.vms) {
+    if (!vm.file.startsWith("/")) continue; // cbsd: a command's output, captured as cbsd-ppt.txt
+    paths.add(vm.file);
+    if (vm.source === "vm-bhyve") {
+      const vmDir = vm.file.slice(0, vm.file.lastIndexOf("/", vm.file.lastIndexOf("/") - 1));
+      paths.add(`${vmDir}/.config/system.conf`);
+    }
+  }
+  const hoster = await hosterVmDirs(host, config);
+  if (hoster.hostConfig !== null) paths.add(hoster.hostConfig);
+  for (const path of paths) {
+    const text = await host.readText(path);
+    if (text !== null) out.set(path, text);
+  }
+  for (const path of RC_CONF_FILES) {
+    const text = await host.readText(path);
+    if (text === null) continue;
+    const vmLines = text.split("\n").filter((l) => l.trimStart().startsWith("vm_"));
+    if (vmLines.length > 0) out.set(path, vmLines.join("\n") + "\n");
+  }
+  return out;
+}
+
 async function hostFiles(host: Host, extra: readonly string[]): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const dropIns = (await host.readDir(LOADER_DIR)) ?? [];
@@ -34,9 +70,10 @@ export const snapshot: Command = {
   description: `
 Captures this host into DIR: the output of pciconf -lbcv, acpidump -t, kenv, sysctl hw.vmm,
 kldstat, uname -mr, ps and ls /dev/vmm (one file each), and /boot/loader.conf,
-/boot/loader.conf.d/*.conf and /boot/loader.conf.local under DIR/root. Run it as root so
-pciconf and acpidump can read everything. DIR must not exist or be empty. Review the files
-before you share them: kenv and ps show this host's settings and processes.`,
+/boot/loader.conf.d/*.conf, /boot/loader.conf.local, pptkit.jsonc and the VM configs pptkit
+reads (with the vm_* lines of rc.conf) under DIR/root. Run it as root so pciconf and acpidump
+can read everything. DIR must not exist or be empty. Review the files before you share them:
+kenv and ps show this host's settings and processes, and VM configs may hold VNC passwords.`,
   options: [],
   args: { min: 1, max: 1 },
   examples: [[
@@ -57,12 +94,20 @@ before you share them: kenv and ps show this host's settings and processes.`,
     const captures = new Map<CaptureName, string>();
     const missing: string[] = [];
     for (const name of Object.keys(CAPTURE_COMMANDS) as CaptureName[]) {
-      const text = await host.capture(name);
+      let text: string | null;
+      try {
+        text = await host.capture(name);
+      } catch (e) {
+        // pciconf is the one capture a snapshot cannot do without.
+        if (name === "pciconf" || !(e instanceof PptkitError)) throw e;
+        text = null;
+      }
       if (text === null) missing.push(CAPTURE_COMMANDS[name].join(" "));
       else captures.set(name, text);
     }
     const configPath = ctx.global.config ?? "/usr/local/etc/pptkit/pptkit.jsonc";
     const files = await hostFiles(host, [configPath]);
+    for (const [path, text] of await vmFiles(host, ctx.global.config)) files.set(path, text);
     await writeSnapshot(dir, captures, files);
     if (!ctx.global.quiet) {
       ctx.out.stdout(

@@ -131,7 +131,16 @@ function joinPath(root: string, path: string): string {
 /** Turns a Deno file-system error into a one-line PptkitError. */
 function fileError(e: unknown, action: string, path: string): PptkitError {
   if (e instanceof PptkitError) return e;
-  if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
+  if (e instanceof Deno.errors.NotCapable) {
+    // The launcher grants named paths only (pptkit(8), ENVIRONMENT).
+    return new PptkitError(
+      ExitCode.NoPermission,
+      `cannot ${action} ${path}: outside the paths the launcher allows`,
+      `add it to ${action === "read" ? "PPTKIT_ALLOW_READ" : "PPTKIT_ALLOW_WRITE"} ` +
+        "(comma-separated paths)",
+    );
+  }
+  if (e instanceof Deno.errors.PermissionDenied) {
     return new PptkitError(
       ExitCode.NoPermission,
       `cannot ${action} ${path}: permission denied`,
@@ -408,8 +417,14 @@ export class LiveHost extends FileHost {
 
   async capture(name: CaptureName): Promise<string | null> {
     if (name === "vmm") {
-      const names = await this.readDir("/dev/vmm");
-      return names === null ? null : names.join("\n") + (names.length > 0 ? "\n" : "");
+      // Deno grants nothing under /dev without --allow-all, which the launcher never gives:
+      // there the running VMs come from ps alone (bhyve's "bhyve: NAME" process titles).
+      try {
+        const names = await this.readDir("/dev/vmm");
+        return names === null ? null : names.join("\n") + (names.length > 0 ? "\n" : "");
+      } catch {
+        return null;
+      }
     }
     const [cmd, ...args] = CAPTURE_COMMANDS[name];
     if (name === "pciconf") return await this.pciconf(args);
@@ -640,4 +655,26 @@ export async function importPluginModule(
   // Encode each component: a '#' or '?' in a file name must not end the URL's path.
   const url = "file://" + absolute.split("/").map(encodeURIComponent).join("/");
   return await import(url);
+}
+
+/** The user id pptkit runs as (plugin files must belong to root or to it); null off Unix. */
+export function currentUid(): number | null {
+  return Deno.uid();
+}
+
+/** This process and its parent, as a lock file records them (ppid null where unknown). */
+export function processIds(): { pid: number; ppid: number | null } {
+  return { pid: Deno.pid, ppid: typeof Deno.ppid === "number" ? Deno.ppid : null };
+}
+
+/** Appends text to a log file at a real path (`hook --log FILE`), created with mode 0644. */
+export async function appendLog(path: string, text: string): Promise<void> {
+  const file = await Deno.open(path, { append: true, create: true, mode: 0o644 });
+  try {
+    const data = new TextEncoder().encode(text);
+    let written = 0;
+    while (written < data.length) written += await file.write(data.subarray(written));
+  } finally {
+    file.close();
+  }
 }

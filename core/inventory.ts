@@ -20,6 +20,7 @@ import {
   sortFindings,
 } from "./eligibility.ts";
 import type { Host } from "./host.ts";
+import { usageStatus } from "./vms/usage.ts";
 import {
   amdviEnabled,
   amdviFinding,
@@ -144,6 +145,10 @@ export interface InventoryInput {
   /** "this host" or "snapshot DIR", for messages. */
   readonly hostDescription?: string;
   readonly usage?: UsageMap;
+  /** Findings about single devices from their VM users (conflict, not-on-ppt, plugins). */
+  readonly usageFindings?: ReadonlyMap<string, readonly Finding[]>;
+  /** Findings about the VM configs themselves (malformed, unknown device, no function 0). */
+  readonly vmFindings?: readonly Finding[];
 }
 
 /** `sysctl` output (`name: value` lines) -> map. */
@@ -220,36 +225,20 @@ function hostFindings(input: InventoryInput, vmmLoaded: boolean | null): Finding
   return out;
 }
 
-/** The Status column text for a status and its users. */
-export function statusText(status: DeviceStatus, users: readonly DeviceUser[]): string {
-  switch (status) {
-    case "available":
-      return "Available";
-    case "in-use":
-      return `In use by: ${users.map((u) => u.vm).join(", ")}`;
-    case "running":
-      return `Running in: ${users.filter((u) => u.running).map((u) => u.vm).join(", ")}`;
-    case "conflict":
-      return `Conflict: ${users.map((u) => u.vm).join(", ")}`;
-    case "reboot-pending":
-      return "Reserved (reboot)";
-    case "not-reserved":
-      return "Not reserved";
-  }
-}
-
+/**
+ * Status and Status text of a device: its users decide first (conflict, running, in use, with
+ * the guide's wording from {@linkcode usageStatus}); an unused device is available on ppt,
+ * reserved for the next boot, or not reserved.
+ */
 function statusOf(
   device: PciDevice,
   reserved: Reservation,
   users: readonly DeviceUser[],
-): DeviceStatus {
-  const vms = new Set(users.map((u) => u.vm));
-  if (vms.size > 1) return "conflict";
-  if (users.some((u) => u.running)) return "running";
-  if (users.length > 0) return "in-use";
-  if (device.driver === "ppt") return "available";
-  if (reserved.inLoaderConf) return "reboot-pending";
-  return "not-reserved";
+): { status: DeviceStatus; text: string } {
+  if (users.length > 0) return usageStatus(users);
+  if (device.driver === "ppt") return { status: "available", text: "Available" };
+  if (reserved.inLoaderConf) return { status: "reboot-pending", text: "Reserved (reboot)" };
+  return { status: "not-reserved", text: "Not reserved" };
 }
 
 /** Joins parsed facts into the inventory. Pure; linear in the number of devices. */
@@ -276,16 +265,20 @@ export function buildInventory(input: InventoryInput): Inventory {
     if (reserved.inLoaderConf && atBoot === false && device.driver !== "ppt") {
       pendingBoot.push(deviceLabel(device));
     }
-    // Not in loader.conf but ppt now (pptdevs at boot, or devctl since): host driver after reboot.
+    // Reserved by the running kernel but no longer by loader.conf: host driver after reboot.
+    // (A device bound since by devctl or iovctl is not claimed: iovctl configs persist.)
     if (
-      !reserved.inLoaderConf && loader.vmmLoad !== null &&
-      (atBoot === true || device.driver === "ppt")
+      !reserved.inLoaderConf && loader.vmmLoad !== null && atBoot === true
     ) {
       pendingRelease.push(deviceLabel(device));
     }
     const users = input.usage?.get(addressKey(device.address)) ?? [];
-    const own = deviceFindings(device, input.listing.devices);
-    const status = statusOf(device, reserved, users);
+    const key = addressKey(device.address);
+    const own = [
+      ...deviceFindings(device, input.listing.devices),
+      ...(input.usageFindings?.get(key) ?? []),
+    ];
+    const { status, text } = statusOf(device, reserved, users);
     const entry: InventoryDevice = {
       device,
       selector: formatSelector(device.address),
@@ -293,15 +286,15 @@ export function buildInventory(input: InventoryInput): Inventory {
       reserved,
       usedBy: users,
       status,
-      statusText: statusText(status, users),
+      statusText: text,
       eligible: isEligible(device, own),
       findings: sortFindings(own),
     };
     devices.push(entry);
-    byKey.set(addressKey(device.address), entry);
+    byKey.set(key, entry);
   }
 
-  const findings = hostFindings(input, vmmLoaded);
+  const findings = [...hostFindings(input, vmmLoaded), ...(input.vmFindings ?? [])];
   const rebootPending = pendingBoot.length > 0 || pendingRelease.length > 0 ||
     loader.rebootPending;
   if (pendingBoot.length > 0 || pendingRelease.length > 0) {
@@ -344,11 +337,6 @@ export function releaseOf(uname: string | null): string | null {
   if (uname === null) return null;
   const first = uname.trim().split(/\s+/)[0];
   return first === undefined || first === "" ? null : first;
-}
-
-/** Options of {@linkcode loadInventory}. */
-export interface LoadOptions {
-  readonly usage?: UsageMap;
 }
 
 /** The loader configuration files of a host, parsed, in the order the loader reads them. */
@@ -427,8 +415,8 @@ export function loaderFacts(
   };
 }
 
-/** Gathers every fact from a host and builds the inventory. */
-export async function loadInventory(host: Host, options: LoadOptions = {}): Promise<Inventory> {
+/** Gathers and parses every fact of a host: the input of {@linkcode buildInventory}, without VM usage. */
+export async function loadHostFacts(host: Host): Promise<InventoryInput> {
   const [pciconf, acpidump, kldstat, sysctl, uname, kenv] = await Promise.all([
     host.capture("pciconf"),
     host.capture("acpidump"),
@@ -449,7 +437,7 @@ export async function loadInventory(host: Host, options: LoadOptions = {}): Prom
     listing.devices,
     files.present > 0 || host.kind === "live",
   );
-  return buildInventory({
+  return {
     listing,
     iommu,
     loader,
@@ -458,8 +446,15 @@ export async function loadInventory(host: Host, options: LoadOptions = {}): Prom
     release,
     snapshot: host.kind === "snapshot",
     hostDescription: host.description,
-    usage: options.usage,
-  });
+  };
+}
+
+/** What VM configs add to the facts of a host. */
+export type UsageInput = Pick<InventoryInput, "usage" | "usageFindings" | "vmFindings">;
+
+/** Gathers every fact from a host and builds the inventory. */
+export async function loadInventory(host: Host, usage: UsageInput = {}): Promise<Inventory> {
+  return buildInventory({ ...(await loadHostFacts(host)), ...usage });
 }
 
 /** Resolves a device in the inventory by address; undefined when the host has no such device. */

@@ -52,11 +52,13 @@ Deno.test("list --all --json is exact on the demo host", async () => {
   assert.equal(gpu.vendorId, "10de");
   assert.equal(gpu.model, "GP107GL [Quadro P600]");
   assert.deepEqual(gpu.msi, { messages: 1, bits64: true, enabled: 0 });
-  assert.equal(gpu.status, "available");
+  assert.equal(gpu.status, "in-use");
+  assert.equal(gpu.statusText, "In use by: test-vm-1");
+  assert.deepEqual(gpu.usedBy, [{ vm: "test-vm-1", source: "hoster", running: false }]);
   assert.equal(gpu.eligible, true);
 });
 
-Deno.test("list prints the guide's table for the demo host", async () => {
+Deno.test("list prints the guide's table for the demo host (Hoster VM test-vm-1)", async () => {
   const r = await pptkit(["list", "--snapshot", DEMO]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trimEnd().split("\n");
@@ -67,7 +69,7 @@ Deno.test("list prints the guide's table for the demo host", async () => {
   );
   assert.match(
     lines[5],
-    /│ ppt0 +│ pci0:1:0:0: │ display\/VGA +│ 1\/0\/0 +│ NVIDIA Corporation │ GP107GL Quadro P600 +│ Available │/,
+    /│ ppt0 +│ pci0:1:0:0: │ display\/VGA +│ 1\/0\/0 +│ NVIDIA Corporation │ GP107GL Quadro P600 +│ In use by: test-vm-1 │/,
   );
   assert.match(lines[7], /│ ppt1 +│ pci0:1:0:1: │ multimedia\/HDA │ 1\/0\/1 +│/);
   assert.equal(lines.length, 9);
@@ -125,7 +127,7 @@ Deno.test("check on the demo host passes (exit 0) and lists warnings with fixes"
   const r = await pptkit(["check", "--snapshot", DEMO]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /IOMMU vt-d, vmm from loader.conf yes/);
-  assert.match(r.stdout, /^1\/0\/0 ppt0 \(Available\): ok$/m);
+  assert.match(r.stdout, /^1\/0\/0 ppt0 \(In use by: test-vm-1\): ok$/m);
   assert.match(r.stdout, /fix: acceptable for one long-lived guest/);
   assert.match(r.stdout, /2 devices checked: 0 errors, 2 warnings/);
 });
@@ -182,7 +184,11 @@ Deno.test("snapshot DIR captures a host that --snapshot reads back", async () =>
   try {
     const r = await pptkit(["snapshot", `${dir}/copy`, "--snapshot", DEMO]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /written to .*copy: 6 captures, 1 host files/);
+    assert.match(r.stdout, /written to .*copy: 6 captures, 3 host files/);
+    assert.ok(
+      (await Deno.stat(`${dir}/copy/root/zroot/vm-encrypted/test-vm-1/vm_config.json`)).isFile,
+      "the Hoster VM config is in the snapshot",
+    );
     assert.equal(
       await Deno.readTextFile(`${dir}/copy/pciconf.txt`),
       await Deno.readTextFile(`${DEMO}/pciconf.txt`),

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { detectIommu } from "../core/acpi.ts";
 import { buildInventory, type LoaderFacts } from "../core/inventory.ts";
 import { parsePciconf } from "../core/pciconf.ts";
-import { listRows } from "../cli/list.ts";
+import { listRows } from "../cli/list_table.ts";
 import { displayWidth, paint, renderTable, stripColour, wrapText } from "../cli/render.ts";
 import { DEMO } from "./helpers.ts";
 

@@ -1,0 +1,483 @@
+/**
+ * `deno task bench`: the performance budgets of DESIGN §15, measured in one run.
+ *
+ * Generates synthetic snapshot directories (bench/synth.ts: `pciconf -lbcv` text of 300, 1024
+ * and 4096 devices) in a temporary directory, then runs, interleaved and repeated (after one
+ * warm-up round that is not counted; the order rotates every round):
+ *
+ * - `deno run` of an empty script: the baseline every start-up ratio is taken against;
+ * - `dist/pptkit list --json` through the launcher on 300 devices;
+ * - `dist/pptkit.js list --json` (the bundle under `deno run`) on 4096 devices;
+ * - `loadInventory` in a fresh process on the text of 1024 and 4096 devices (parse +
+ *   inventory: the first call, as a command pays it, and warm calls, which show the cost per
+ *   device without the compiler's fixed start);
+ * - `dist/pptkit hook prestart` through the launcher on 300 devices, when `hook` is built;
+ * - `plan` for a VM of 256 entries, in process (the command's `run`), when `plan` is built.
+ *
+ * Each figure is the median of the rounds with its spread (min-max); ratios to the empty run
+ * are taken round by round (the same round's baseline) and their median printed. Nothing here
+ * is a test: the suite never asserts a time.
+ *
+ * Options: `--rounds N` (default 15), `--seed N` (default 1), `--keep` (leave the generated
+ * snapshots and print where). Internal: `--probe inventory|plan DIR` (one timed call in this
+ * process, printed as JSON).
+ *
+ * @module
+ */
+
+import { COMMANDS } from "../cli/commands.ts";
+import type { Context } from "../cli/command.ts";
+import { PptkitError } from "../core/errors.ts";
+import type { Host } from "../core/host.ts";
+import { SnapshotHost } from "../core/host.ts";
+import { loadInventory } from "../core/inventory.ts";
+import {
+  generate,
+  HOOK_VM,
+  PLAN_VM,
+  type SynthHost,
+  type SynthOptions,
+  writeHost,
+} from "./synth.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const BUNDLE = `${ROOT}dist/pptkit.js`;
+const LAUNCHER = `${ROOT}dist/pptkit`;
+const DENO = Deno.execPath();
+const decoder = new TextDecoder();
+
+// ---------------------------------------------------------------------------------------------
+// Probes: one timed call in a fresh process
+
+/**
+ * A host held in memory, so the probe times parsing and inventory, not the disk. Only what
+ * loadInventory asks of a host is answered; the rest is not needed here.
+ */
+function memoryHost(files: ReadonlyMap<string, string>): Host {
+  const under = (path: string) => `root${path}`;
+  const host = {
+    kind: "snapshot" as const,
+    description: "snapshot bench",
+    realPath: (path: string) => under(path),
+    capture: (name: string) => Promise.resolve(files.get(`${name}.txt`) ?? null),
+    readText: (path: string) => Promise.resolve(files.get(under(path)) ?? null),
+    readDir: (path: string) => {
+      const prefix = under(path) + "/";
+      const names = [...files.keys()].filter((f) => f.startsWith(prefix))
+        .map((f) => f.slice(prefix.length).split("/")[0]);
+      return Promise.resolve(names.length === 0 ? null : [...new Set(names)].sort());
+    },
+    stat: (path: string) => {
+      const text = files.get(under(path));
+      return Promise.resolve(
+        text === undefined ? null : {
+          isFile: true,
+          isDirectory: false,
+          mode: 0o644,
+          uid: 0,
+          gid: 0,
+          size: text.length,
+          mtime: 0,
+        },
+      );
+    },
+  } satisfies Partial<Host>;
+  return host as unknown as Host;
+}
+
+async function readTree(dir: string, prefix = ""): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for await (const entry of Deno.readDir(`${dir}/${prefix}`)) {
+    const rel = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory) { for (const [k, v] of await readTree(dir, rel)) files.set(k, v); }
+    else files.set(rel, await Deno.readTextFile(`${dir}/${rel}`));
+  }
+  return files;
+}
+
+/** Prints `{cold, warm, devices}` for loadInventory on a snapshot held in memory. */
+async function probeInventory(dir: string): Promise<void> {
+  const host = memoryHost(await readTree(dir));
+  let start = performance.now();
+  const inventory = await loadInventory(host);
+  const cold = performance.now() - start;
+  const warm: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    start = performance.now();
+    await loadInventory(host);
+    warm.push(performance.now() - start);
+  }
+  console.log(JSON.stringify({ cold, warm: median(warm), devices: inventory.devices.length }));
+}
+
+/** Prints `{cold, warm, code, stderr}` for the plan command's run, in this process. */
+async function probePlan(dir: string): Promise<void> {
+  const entry = COMMANDS.find((c) => c.name === "plan");
+  if (entry === undefined) {
+    console.log(JSON.stringify({ missing: true }));
+    return;
+  }
+  const command = await entry.load();
+  const once = async () => {
+    let stderr = "";
+    const ctx: Context = {
+      args: [PLAN_VM],
+      options: command.options.some((o) => o.name === "format") ? { format: "json" } : {},
+      global: {
+        snapshot: dir,
+        json: false,
+        color: false,
+        quiet: true,
+        verbose: false,
+      },
+      out: {
+        stdout: () => {},
+        stderr: (text) => stderr += text,
+        color: false,
+        columns: null,
+      },
+      host: () => SnapshotHost.open(dir),
+      stdin: () => Promise.resolve(""),
+    };
+    const start = performance.now();
+    let code: number;
+    try {
+      code = await command.run(ctx);
+    } catch (e) {
+      // What main.ts would exit with: the error's code, or 70 for a bug.
+      code = e instanceof PptkitError ? e.exitCode : 70;
+      stderr += e instanceof Error ? e.message : String(e);
+    }
+    return { ms: performance.now() - start, code, stderr };
+  };
+  const first = await once();
+  const warm: number[] = [];
+  for (let i = 0; i < 4; i++) warm.push((await once()).ms);
+  console.log(JSON.stringify({
+    cold: first.ms,
+    warm: median(warm),
+    code: first.code,
+    stderr: first.stderr.split("\n")[0],
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and formatting
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function ms(value: number): string {
+  return value >= 100 ? `${value.toFixed(0)} ms` : `${value.toFixed(1)} ms`;
+}
+
+function spread(values: readonly number[]): string {
+  const lo = Math.min(...values), hi = Math.max(...values);
+  const f = (v: number) => (hi >= 100 ? v.toFixed(0) : v.toFixed(1));
+  return `${f(lo)}-${f(hi)} ms`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measured rows
+
+/** What one run of a row gives: the time that counts, and whether the run did its job. */
+interface Sample {
+  readonly ms: number;
+  readonly ok: boolean;
+  readonly note?: string;
+}
+
+interface Row {
+  readonly label: string;
+  /** Compared with the baseline of the same round. */
+  readonly ratio: boolean;
+  readonly budget?: {
+    readonly text: string;
+    readonly pass: (median: number, ratio: number) => boolean;
+  };
+  readonly run: () => Promise<Sample>;
+  readonly samples: Sample[];
+}
+
+async function spawn(cmd: string, args: string[], env: Record<string, string> = {}, cwd?: string) {
+  const start = performance.now();
+  const out = await new Deno.Command(cmd, {
+    args,
+    env,
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const wall = performance.now() - start;
+  return {
+    wall,
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/** The first non-empty line, cut to fit the report. */
+function firstLine(text: string): string {
+  const line = text.split("\n").find((l) => l.trim() !== "") ?? "";
+  return line.length > 110 ? line.slice(0, 107) + "..." : line;
+}
+
+/** A command line timed from outside; `check` says whether its output is what it should be. */
+function processRow(
+  label: string,
+  cmd: string,
+  args: string[],
+  options: {
+    env?: Record<string, string>;
+    cwd?: string;
+    check?: (stdout: string) => boolean;
+    budget?: Row["budget"];
+  } = {},
+): Row {
+  return {
+    label,
+    ratio: true,
+    budget: options.budget,
+    samples: [],
+    async run() {
+      const r = await spawn(cmd, args, options.env, options.cwd);
+      const ok = r.code === 0 && (options.check?.(r.stdout) ?? true);
+      return {
+        ms: r.wall,
+        ok,
+        note: ok ? undefined : `exit ${r.code}: ${firstLine(r.stderr) || "unexpected output"}`,
+      };
+    },
+  };
+}
+
+/** A probe in a fresh process; the time is what the probe measured inside. */
+function probeRow(
+  label: string,
+  kind: "inventory" | "plan",
+  dir: string,
+  readDir: string,
+  pick: (r: Record<string, number>) => number,
+  budget?: Row["budget"],
+): Row {
+  return {
+    label,
+    ratio: false,
+    budget,
+    samples: [],
+    async run() {
+      const r = await spawn(DENO, [
+        "run",
+        "--quiet",
+        `--allow-read=${readDir}`,
+        `--allow-write=${readDir}`,
+        "--allow-env=NO_COLOR,PPTKIT_*,HOME",
+        "--allow-sys=uid",
+        new URL(import.meta.url).pathname,
+        "--probe",
+        kind,
+        dir,
+      ]);
+      if (r.code !== 0) return { ms: NaN, ok: false, note: firstLine(r.stderr) };
+      const result = JSON.parse(r.stdout);
+      const ok = result.code === undefined || result.code === 0;
+      return {
+        ms: pick(result),
+        ok,
+        note: ok ? undefined : `exit ${result.code}: ${firstLine(result.stderr)}`,
+      };
+    },
+  };
+}
+
+function parseOptions(args: readonly string[]) {
+  const options = { rounds: 15, seed: 1, keep: false };
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--rounds") options.rounds = Math.max(1, Number(args[++i]) || 15);
+    else if (args[i] === "--seed") options.seed = Number(args[++i]) || 1;
+    else if (args[i] === "--keep") options.keep = true;
+    else {
+      console.error(`bench: unknown argument "${args[i]}"`);
+      console.error("hint: deno task bench [--rounds N] [--seed N] [--keep]");
+      Deno.exit(64);
+    }
+  }
+  return options;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(Deno.args);
+  try {
+    await Deno.stat(BUNDLE);
+  } catch {
+    console.error("bench: dist/pptkit.js is missing");
+    console.error("hint: run deno task bench (it builds the bundle first)");
+    Deno.exit(66);
+  }
+  const tmp = await Deno.makeTempDir({ prefix: "pptkit-bench-" });
+  // s300: list and hook (and plan of 256 virtual functions of 2 cards); splan: 25 cards of 8
+  // virtual functions, the 200 entries that fill bus 0's guest slots 6-30 (8 functions each).
+  const specs: [string, SynthOptions][] = [
+    ["s300", { devices: 300, seed: options.seed, sriov: { cards: 2, vfsPerPort: 64 } }],
+    ["splan", { devices: 300, seed: options.seed, sriov: { cards: 25, vfsPerPort: 4 } }],
+    ["s1024", { devices: 1024, seed: options.seed }],
+    ["s4096", { devices: 4096, seed: options.seed }],
+  ];
+  const hosts = new Map<string, SynthHost>();
+  for (const [name, spec] of specs) {
+    const host = generate(spec);
+    hosts.set(name, host);
+    await writeHost(`${tmp}/${name}`, host);
+  }
+  await Deno.writeTextFile(`${tmp}/empty.js`, "");
+  const has = (name: string) => COMMANDS.some((c) => c.name === name);
+  const isInventory = (stdout: string) => JSON.parse(stdout).schema === "pptkit.inventory/1";
+  const launcherEnv = { PPTKIT_DENO: DENO, NO_COLOR: "1" };
+  const s300 = `${tmp}/s300`;
+
+  const baseline = processRow("empty deno run (baseline)", DENO, ["run", "--quiet", "empty.js"], {
+    cwd: tmp,
+  });
+  const rows: Row[] = [
+    baseline,
+    processRow(
+      "launcher list --json, 300 devices",
+      LAUNCHER,
+      ["list", "--json", "--snapshot", s300],
+      { env: launcherEnv, check: isInventory },
+    ),
+    processRow(
+      "bundle list --json, 4096 devices",
+      DENO,
+      [
+        "run",
+        "--quiet",
+        "--no-config",
+        "--no-lock",
+        "--no-prompt",
+        `--allow-read=${tmp}/s4096`,
+        "--allow-env=NO_COLOR,PPTKIT_*,HOME",
+        BUNDLE,
+        "list",
+        "--json",
+        "--snapshot",
+        `${tmp}/s4096`,
+      ],
+      { check: isInventory },
+    ),
+    probeRow("  parse+inventory 1024, first call", "inventory", `${tmp}/s1024`, tmp, (r) => r.cold),
+    probeRow(
+      "  parse+inventory 4096, first call",
+      "inventory",
+      `${tmp}/s4096`,
+      tmp,
+      (r) => r.cold,
+      { text: "< 100 ms", pass: (m) => m < 100 },
+    ),
+    probeRow("  parse+inventory 1024, warm", "inventory", `${tmp}/s1024`, tmp, (r) => r.warm),
+    probeRow("  parse+inventory 4096, warm", "inventory", `${tmp}/s4096`, tmp, (r) => r.warm),
+  ];
+  const hookBudget = { text: "<= 1.5x empty", pass: (_m: number, r: number) => r <= 1.5 };
+  const planBudget = { text: "< 20 ms", pass: (m: number) => m < 20 };
+  const planRow = (label: string, dir: string) =>
+    probeRow(label, "plan", dir, tmp, (r) => r.cold, planBudget);
+  const later: (Row | string)[] = [
+    has("hook")
+      ? processRow(
+        "hook prestart, 300 devices",
+        LAUNCHER,
+        ["hook", "prestart", "--snapshot", s300, "--wrapper", "native", HOOK_VM],
+        { env: launcherEnv, budget: hookBudget },
+      )
+      : placeholder("hook prestart, 300 devices", hookBudget.text),
+    ...(has("plan")
+      ? [
+        planRow("plan, 256 entries (in process)", s300),
+        planRow("plan, 200 entries = bus 0 full", `${tmp}/splan`),
+      ]
+      : [placeholder("plan, 256 entries", planBudget.text)]),
+  ];
+  const measured = [...rows, ...later.filter((r): r is Row => typeof r !== "string")];
+
+  for (let round = 0; round <= options.rounds; round++) {
+    for (let i = 0; i < measured.length; i++) {
+      const row = measured[(i + round) % measured.length];
+      const sample = await row.run();
+      if (round > 0) row.samples.push(sample);
+    }
+  }
+
+  const s300Host = hosts.get("s300")!, planHost = hosts.get("splan")!;
+  console.log(
+    `pptkit bench: ${options.rounds} rounds (+1 warm-up), interleaved; deno ${Deno.version.deno}` +
+      ` ${Deno.build.target}, ${navigator.hardwareConcurrency} CPUs`,
+  );
+  console.log(
+    `synthetic hosts (seed ${options.seed}, pciconf -lbcv): 300 devices (${s300Host.ppt} on ppt;` +
+      ` hook VM ${s300Host.hookVm.length} devices, plan VM ${s300Host.planVm.length} virtual` +
+      ` functions of 2 cards), 300 devices (plan VM ${planHost.planVm.length} virtual functions` +
+      " of 25 cards), 1024 and 4096 devices",
+  );
+  console.log("");
+  console.log(
+    ["".padEnd(LABEL), "median".padEnd(10), "spread".padEnd(16), "x empty".padEnd(9), "budget"]
+      .join(" ") + " (DESIGN §15)",
+  );
+  for (const row of rows) console.log(formatRow(row, baseline));
+  const warm = (devices: number) =>
+    median(rows.find((r) => r.label.includes(`${devices}, warm`))!.samples.map((s) => s.ms));
+  const growth = warm(4096) / warm(1024);
+  console.log(
+    `  scaling, warm: ${(warm(1024) * 1000 / 1024).toFixed(1)} -> ` +
+      `${(warm(4096) * 1000 / 4096).toFixed(1)} us per device; 4x the devices cost ` +
+      `${growth.toFixed(2)}x (${growth <= 5 ? "linear" : "worse than linear"})`,
+  );
+  for (const row of later) console.log(typeof row === "string" ? row : formatRow(row, baseline));
+  if (options.keep) console.log(`\nsnapshots kept in ${tmp}`);
+  else await Deno.remove(tmp, { recursive: true });
+}
+
+const LABEL = 38;
+
+/** A row for a command that is not in cli/commands.ts yet. */
+function placeholder(label: string, budget: string): string {
+  return [label.padEnd(LABEL), "not built yet".padEnd(10 + 1 + 16 + 1 + 9), budget].join(" ");
+}
+
+/** One line (and a second with the reason when a run failed). */
+function formatRow(row: Row, baseline: Row): string {
+  const failed = row.samples.find((s) => !s.ok);
+  const values = row.samples.map((s) => s.ms).filter((v) => Number.isFinite(v));
+  if (values.length === 0) return `${row.label.padEnd(LABEL)} failed: ${failed?.note ?? "?"}`;
+  const m = median(values);
+  const ratio = median(
+    row.samples.map((s, i) => s.ms / baseline.samples[i].ms).filter((r) => Number.isFinite(r)),
+  );
+  const verdict = row.budget === undefined
+    ? ""
+    : `${row.budget.text.padEnd(15)} ${
+      failed !== undefined ? "FAILED" : row.budget.pass(m, ratio) ? "PASS" : "OVER"
+    }`;
+  return [
+    row.label.padEnd(LABEL),
+    ms(m).padEnd(10),
+    spread(values).padEnd(16),
+    (row.ratio ? `${ratio.toFixed(2)}x` : "").padEnd(9),
+    verdict,
+  ].join(" ").trimEnd() + (failed === undefined ? "" : `\n${"".padEnd(LABEL + 2)}${failed.note}`);
+}
+
+if (import.meta.main) {
+  const at = Deno.args.indexOf("--probe");
+  if (at >= 0) {
+    const [kind, dir] = Deno.args.slice(at + 1);
+    await (kind === "plan" ? probePlan(dir) : probeInventory(dir));
+  } else {
+    await main();
+  }
+}

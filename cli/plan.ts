@@ -1,0 +1,147 @@
+/**
+ * `pptkit plan VM`: the guest slot of each passthru device of a VM (DESIGN §9), after the
+ * vendor plugins had their say, in the format the wrapper needs. The plan is saved per VM
+ * (`stateDir/slots/VM.json`) so a device keeps its guest address across runs and config edits.
+ *
+ * @module
+ */
+
+import { type Finding } from "../core/eligibility.ts";
+import { usageError } from "../core/errors.ts";
+import { currentUid } from "../core/host.ts";
+import { slotMapPath } from "../core/config.ts";
+import { parsePciconf } from "../core/pciconf.ts";
+import {
+  DEFAULT_FIRST_SLOT,
+  formatPlan,
+  parseSlotMap,
+  PLAN_FORMATS,
+  type PlanFormat,
+  planVm,
+  renderSlotMap,
+  slotMapChanged,
+} from "../core/slots.ts";
+import { loadVmConfig, VM_SOURCES, type VmSource } from "../core/vms/index.ts";
+import type { Command, OptionSpec } from "./command.ts";
+import { renderFindings } from "./findings.ts";
+import { loadConfigFor } from "./load.ts";
+
+const FORMAT: OptionSpec = {
+  name: "format",
+  type: "string",
+  value: "FORMAT",
+  help: `output: ${PLAN_FORMATS.join(", ")}`,
+  default: "args",
+};
+const FIRST_SLOT: OptionSpec = {
+  name: "first-slot",
+  type: "string",
+  value: "N",
+  help: "first guest slot for passthru devices (1-30)",
+  default: String(DEFAULT_FIRST_SLOT),
+};
+const USED_SLOTS: OptionSpec = {
+  name: "used-slots",
+  type: "string",
+  value: "LIST",
+  help: "guest slots the VM uses for other devices, e.g. 0,1,2,3,4,31",
+};
+const RESET_SLOTS: OptionSpec = {
+  name: "reset-slots",
+  type: "boolean",
+  help: "forget the saved guest addresses of this VM (after a card swap)",
+};
+const WRAPPER: OptionSpec = {
+  name: "wrapper",
+  type: "string",
+  value: "NAME",
+  help: `read the VM from this source only: ${VM_SOURCES.join(", ")}`,
+};
+
+/** A whole decimal number in [min, max], or a usage error naming the option. */
+function slotNumber(text: string, option: string, min: number, max: number): number {
+  const n = /^\d{1,2}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw usageError(`--${option}: bad guest slot "${text}": expected a number ${min}-${max}`);
+  }
+  return n;
+}
+
+export const plan: Command = {
+  synopsis:
+    "VM [--format args|bhyve-config|vm-bhyve|hoster|json] [--first-slot N] [--used-slots LIST] [--reset-slots] [--wrapper NAME]",
+  description: `
+Computes the guest slot and function of each passthru device of VM, from its config (pptkit's
+own, Hoster, vm-bhyve or CBSD). Functions of one host slot share one guest slot and keep their
+function numbers when function 0 is among them ("1/0/0", "1/0/1" -> -s 6:0,... -s 6:1,...);
+otherwise they are numbered from 0 so every guest slot has a function 0 (SR-IOV functions
+above 7). A leading "-" (Hoster) gives a function a guest slot of its own; "=S:F"
+(vm-bhyve) pins it. Vendor plugins keep NVIDIA and AMD GPUs with their audio functions and
+QLogic FC functions on their host numbers. -S (wired memory) is always part of the
+arguments. Guest addresses are saved and reused; a different card at the same host address
+is refused until --reset-slots.`,
+  options: [FORMAT, FIRST_SLOT, USED_SLOTS, RESET_SLOTS, WRAPPER],
+  args: { min: 1, max: 1 },
+  examples: [
+    [
+      'The guide\'s VM with "passthru": ["1/0/0", "1/0/1"]',
+      "pptkit plan test-vm-1   # -S -s 6:0,passthru,1/0/0 -s 6:1,passthru,1/0/1",
+    ],
+    ["Lines for a vm-bhyve config", "pptkit plan win10 --format vm-bhyve --wrapper vm-bhyve"],
+  ],
+  async run(ctx) {
+    const name = ctx.args[0];
+    const format = (ctx.global.json ? "json" : ctx.options.format ?? "args") as PlanFormat;
+    if (!PLAN_FORMATS.includes(format)) {
+      throw usageError(
+        `--format: unknown format "${format}"`,
+        `use one of: ${PLAN_FORMATS.join(", ")}`,
+      );
+    }
+    const firstSlot = slotNumber(
+      (ctx.options["first-slot"] as string | undefined) ?? String(DEFAULT_FIRST_SLOT),
+      "first-slot",
+      1,
+      30,
+    );
+    const usedText = ctx.options["used-slots"] as string | undefined;
+    const usedSlots = usedText === undefined
+      ? []
+      : usedText.split(",").filter((s) => s.trim() !== "").map((s) =>
+        slotNumber(s.trim(), "used-slots", 0, 31)
+      );
+    const wrapper = ctx.options.wrapper as string | undefined;
+    if (wrapper !== undefined && !(VM_SOURCES as readonly string[]).includes(wrapper)) {
+      throw usageError(
+        `--wrapper: unknown source "${wrapper}"`,
+        `use one of: ${VM_SOURCES.join(", ")}`,
+      );
+    }
+
+    const host = await ctx.host();
+    const config = await loadConfigFor(ctx, host);
+    const vm = await loadVmConfig(host, config, name, wrapper as VmSource | undefined);
+    const devices = parsePciconf(
+      (await host.capture("pciconf")) ?? "",
+      host.kind === "snapshot" ? `${host.description}/pciconf.txt` : "pciconf output",
+    ).devices;
+    const { loadPlugins } = await import("../core/plugins.ts");
+    const plugins = await loadPlugins({ host, config, uid: currentUid() });
+    const mapPath = slotMapPath(config, vm.vm);
+    const savedText = ctx.options["reset-slots"] === true ? null : await host.readText(mapPath);
+    const saved = savedText === null ? null : parseSlotMap(savedText, mapPath);
+    const result = planVm(vm, devices, { firstSlot, usedSlots, saved, plugins });
+
+    if (slotMapChanged(saved, result.slotMap)) {
+      await host.ensureDir(mapPath.slice(0, mapPath.lastIndexOf("/")));
+      await host.writeFileAtomic(mapPath, renderSlotMap(result.slotMap), { mode: 0o644 });
+    }
+    const findings: Finding[] = [...vm.findings, ...plugins.findings, ...result.findings];
+    ctx.out.stdout(formatPlan(result, format));
+    const shown = findings.filter((f) => ctx.global.verbose || f.level !== "info");
+    if (!ctx.global.quiet && format !== "json" && shown.length > 0) {
+      ctx.out.stderr(renderFindings(shown, ctx.out.color));
+    }
+    return 0;
+  },
+};

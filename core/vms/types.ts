@@ -1,0 +1,277 @@
+/**
+ * What every VM config reader returns (DESIGN §10), and the small helpers they share.
+ *
+ * A reader turns one wrapper's config text into a {@linkcode VmConfig}: the VM's passthru entries
+ * in the order the file lists them, each with the line it came from. A malformed part never
+ * throws here: it becomes a `vm-config` finding that names the file and the line, so that
+ * `list` still shows everything else. Commands about one VM (`plan`, `hook`) turn error-level
+ * findings into an error with {@linkcode requireUsable}.
+ *
+ * @module
+ */
+
+import { type AddressToken, formatBsf, parseAddress, type PciAddress } from "../address.ts";
+import { ExitCode, PptkitError } from "../errors.ts";
+import type { Finding } from "../eligibility.ts";
+import type { Host } from "../host.ts";
+
+/** The wrappers pptkit reads VM configs from. */
+export type VmSource = "native" | "hoster" | "vm-bhyve" | "cbsd";
+
+/** Every source, in the order pptkit prefers them when one VM name appears in several. */
+export const VM_SOURCES: readonly VmSource[] = ["native", "hoster", "vm-bhyve", "cbsd"];
+
+/** bhyve `name=value` device options for one passthru device (`rom`, `bootindex`). */
+export type DeviceOptions = Readonly<Record<string, string>>;
+
+/** One passthru entry of a VM config. */
+export interface Entry {
+  /** The parsed token: spelling `bsf`, `split` (`-1/0/1`) or `pinned` (`1/0/0=6:0`). */
+  readonly token: AddressToken;
+  /** The host address (never null: readers accept only the B/S/F family). */
+  readonly address: PciAddress;
+  /** 1-based line of the entry in its file (or in the command output it came from). */
+  readonly line: number;
+  /** Options for this device, from the config's options (empty when none). */
+  readonly options: DeviceOptions;
+}
+
+/** One VM as one wrapper configures it. */
+export interface VmConfig {
+  readonly vm: string;
+  readonly source: VmSource;
+  /** Host path of the config file, or the command whose output it came from. */
+  readonly file: string;
+  /** Entries in config order; malformed entries are left out (and reported in `findings`). */
+  readonly passthru: readonly Entry[];
+  /** Options per device as the config gives them, keyed by B/S/F (`1/0/0`). */
+  readonly options: Readonly<Record<string, DeviceOptions>>;
+  /** What was wrong with the config: `vm-config` findings naming file and line. */
+  readonly findings: readonly Finding[];
+}
+
+/** What a discovery pass found: configs, plus findings about the places it looked. */
+export interface VmScan {
+  readonly vms: VmConfig[];
+  readonly findings: Finding[];
+}
+
+/** A `vm-config` finding at a line of a file. */
+export function configFinding(
+  file: string,
+  line: number | undefined,
+  message: string,
+  fix?: string,
+  level: Finding["level"] = "error",
+): Finding {
+  const where = line === undefined ? file : `${file}:${line}`;
+  return {
+    level,
+    code: "vm-config",
+    message: `${where}: ${message}`,
+    ...(fix === undefined ? {} : { fix }),
+    file,
+    ...(line === undefined ? {} : { line }),
+  };
+}
+
+/** Which address spellings a wrapper understands besides plain B/S/F. */
+export interface Spellings {
+  readonly split: boolean;
+  readonly pinned: boolean;
+}
+
+/**
+ * Parses one passthru token of a VM config. Returns the entry, or a finding that quotes the
+ * token and says which spellings this wrapper accepts.
+ */
+export function readEntry(
+  text: string,
+  file: string,
+  line: number,
+  wrapper: string,
+  accepts: Spellings,
+  options: DeviceOptions = {},
+): Entry | Finding {
+  let token: AddressToken;
+  try {
+    token = parseAddress(text, "bsf");
+  } catch (e) {
+    if (!(e instanceof PptkitError)) throw e;
+    return configFinding(file, line, e.message, e.hint);
+  }
+  if (token.address === null) return configFinding(file, line, `bad PCI address "${text}"`);
+  if (token.split && !accepts.split) {
+    return configFinding(
+      file,
+      line,
+      `${wrapper} does not understand the split form "${text}"`,
+      `write ${text.slice(1)}; to give it a guest slot of its own, pin it: ${text.slice(1)}=S:0`,
+    );
+  }
+  if (token.pin !== null && !accepts.pinned) {
+    const bare = formatBsf(token.address) ?? text;
+    return configFinding(
+      file,
+      line,
+      `${wrapper} does not understand the pinned form "${text}"`,
+      accepts.split
+        ? `write ${bare}, or -${bare} for a guest slot of its own`
+        : `write ${bare}; pptkit plan chooses the guest slot`,
+    );
+  }
+  return { token, address: token.address, line, options };
+}
+
+/** True when a value returned by {@linkcode readEntry} is an entry. */
+export function isEntry(value: Entry | Finding): value is Entry {
+  return "token" in value;
+}
+
+/** Reports entries that name the same host device twice in one VM. */
+export function duplicateFindings(
+  entries: readonly Entry[],
+  file: string,
+): { entries: Entry[]; findings: Finding[] } {
+  const seen = new Map<string, Entry>();
+  const kept: Entry[] = [];
+  const findings: Finding[] = [];
+  for (const entry of entries) {
+    const bsf = formatBsf(entry.address) ?? entry.token.text;
+    const first = seen.get(bsf);
+    if (first !== undefined) {
+      findings.push(configFinding(
+        file,
+        entry.line,
+        `${bsf} is listed twice (first on line ${first.line})`,
+        "remove one of them: a device can be passed to a guest only once",
+      ));
+      continue;
+    }
+    seen.set(bsf, entry);
+    kept.push(entry);
+  }
+  return { entries: kept, findings };
+}
+
+/** Characters an option name may use: bhyve reads `name=value` pairs split on commas. */
+function isOptionNameChar(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 95 ||
+    code === 45 || code === 46;
+}
+
+/**
+ * Checks one device option. bhyve splits the `-s` argument on commas and the shell splits the
+ * plan on blanks, so neither may appear in a value. Returns the problem, or null.
+ */
+export function optionProblem(name: string, value: string): string | null {
+  if (name.length === 0) return "empty option name";
+  for (let i = 0; i < name.length; i++) {
+    if (!isOptionNameChar(name.charCodeAt(i))) {
+      return `bad option name "${name}": expected lower-case letters, digits, _ - or .`;
+    }
+  }
+  if (value.length === 0) return `option "${name}" has an empty value`;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 44) {
+      return `option ${name}="${value}" contains a comma, which bhyve reads as a separator`;
+    }
+    if (c <= 32 || c === 127) {
+      return `option ${name}="${value}" contains a blank or control character`;
+    }
+  }
+  return null;
+}
+
+/** A VM name that is safe to use as a path component. */
+export function checkVmName(vm: string): void {
+  let bad = vm.length === 0 || vm === "." || vm === ".." || vm.length > 255;
+  for (let i = 0; !bad && i < vm.length; i++) {
+    const c = vm.charCodeAt(i);
+    bad = c === 47 || c < 32 || c === 127;
+  }
+  if (bad) {
+    throw new PptkitError(
+      ExitCode.Usage,
+      `bad VM name "${vm}"`,
+      "a VM name is one path component: no /, not . or ..",
+    );
+  }
+}
+
+/**
+ * Throws when a VM's config has an error-level finding: the first one decides the message.
+ * Exit 78 for pptkit's own (native) configs, 65 for a wrapper's.
+ */
+export function requireUsable(config: VmConfig): VmConfig {
+  const bad = config.findings.find((f) => f.level === "error");
+  if (bad === undefined) return config;
+  const others = config.findings.filter((f) => f.level === "error").length - 1;
+  const more = others > 0 ? ` (and ${others} more)` : "";
+  throw new PptkitError(
+    config.source === "native" ? ExitCode.Config : ExitCode.DataError,
+    `VM ${config.vm}: ${bad.message}${more}`,
+    bad.fix ?? `fix ${config.file}, then run the command again`,
+    { file: bad.file, line: bad.line },
+  );
+}
+
+/** Joins a directory and a name into a host path. */
+export function joinPath(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+
+/**
+ * Where a ZFS dataset is mounted. pptkit runs no zfs(8), so it uses the mapping from
+ * pptkit.jsonc `zfsMountpoints`, else ZFS's default: the dataset name under `/`
+ * (`zroot/vm` -> `/zroot/vm`).
+ */
+export function datasetMountpoint(
+  dataset: string,
+  zfsMountpoints: Readonly<Record<string, string>>,
+): string {
+  const trimmed = dataset.endsWith("/") ? dataset.slice(0, -1) : dataset;
+  return zfsMountpoints[trimmed] ?? `/${trimmed}`;
+}
+
+/**
+ * Reads a file while scanning many: a path that turns out not to be readable (a plain file
+ * where a VM directory was expected, a permission problem) is skipped, with a warning for
+ * anything but "not there", instead of stopping the whole listing.
+ */
+export async function readWhileScanning(
+  host: Pick<Host, "readText">,
+  path: string,
+  findings: Finding[],
+): Promise<string | null> {
+  try {
+    return await host.readText(path);
+  } catch (e) {
+    if (!(e instanceof PptkitError)) throw e;
+    if (e.exitCode !== ExitCode.NoInput) {
+      findings.push({ level: "warn", code: "vm-config", message: e.message, file: path });
+    }
+    return null;
+  }
+}
+
+/** Lists a directory while scanning; unreadable directories are reported and skipped. */
+export async function listWhileScanning(
+  host: Pick<Host, "readDir">,
+  path: string,
+  findings: Finding[],
+): Promise<string[] | null> {
+  try {
+    return await host.readDir(path);
+  } catch (e) {
+    if (!(e instanceof PptkitError)) throw e;
+    findings.push({ level: "warn", code: "vm-config", message: e.message, file: path });
+    return null;
+  }
+}
+
+/** Byte-order comparison of names: the same order on every host, whatever the locale. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,379 @@
+/**
+ * End-to-end tests of the launcher dist/pptkit (DESIGN §14): the permissions it gives the bundle
+ * hold, and its own failures follow the one-line error contract.
+ *
+ * Live runs use stub commands on PATH (pciconf prints the demo host), so they are the same on
+ * Linux and FreeBSD and never touch the real /boot or /var/run. What no pptkit code path does
+ * (fetch, run rm, read an arbitrary variable) is tried by a probe script that the launcher runs
+ * in place of the bundle (PPTKIT_BUNDLE): the launcher's exact deno flags, a script of ours.
+ */
+import assert from "node:assert/strict";
+import { DEMO, errorLines, LAUNCHER, pptkit, type RunResult, scratch } from "./helpers.ts";
+
+/** One `pptkit:` line, maybe a `hint:` line, no trace, nothing on stdout, the exit code. */
+function assertError(r: RunResult, code: number, pattern: RegExp) {
+  assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);
+  const lines = errorLines(r.stderr);
+  assert.ok(lines.length >= 1 && lines.length <= 2, `one or two lines: ${r.stderr}`);
+  assert.match(lines[0], /^pptkit: /);
+  assert.match(lines[0], pattern);
+  if (lines.length === 2) assert.match(lines[1], /^hint: /);
+  assert.doesNotMatch(r.stderr, /\bat .*:\d+:\d+|Stack backtrace|error: /);
+  assert.equal(r.stdout, "");
+}
+
+interface Stubs {
+  /** PATH with the stubs first. */
+  readonly path: string;
+  /** What the devctl stub was asked to do. */
+  readonly devctlLog: string;
+  /** Written by the rm stub if it ever ran. */
+  readonly rmLog: string;
+}
+
+/** Stub FreeBSD commands in DIR/bin: the demo host's captures; devctl and rm log their calls. */
+async function stubCommands(dir: string): Promise<Stubs> {
+  const bin = `${dir}/bin`;
+  const devctlLog = `${dir}/devctl.log`;
+  const rmLog = `${dir}/rm.log`;
+  await Deno.mkdir(bin, { recursive: true });
+  const stub = async (name: string, body: string) => {
+    await Deno.writeTextFile(`${bin}/${name}`, `#!/bin/sh\n${body}\n`);
+    await Deno.chmod(`${bin}/${name}`, 0o755);
+  };
+  for (const name of ["pciconf", "acpidump", "kenv", "sysctl", "kldstat", "uname"]) {
+    await stub(name, `exec cat '${DEMO}/${name}.txt'`);
+  }
+  await stub("ps", "echo '  PID COMMAND'");
+  await stub("cbsd", "exit 1");
+  await stub("devctl", `echo "devctl $*" >>'${devctlLog}'`);
+  await stub("rm", `echo "rm $*" >>'${rmLog}'`);
+  return { path: `${bin}:/usr/bin:/bin`, devctlLog, rmLog };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("launcher: a VM directory outside the allowed paths is refused (77, one line)", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const { path } = await stubCommands(dir);
+    await Deno.mkdir(`${dir}/vms`);
+    await Deno.writeTextFile(`${dir}/vms/vm1.jsonc`, '{ "passthru": ["1/0/0", "1/0/1"] }\n');
+    const config = `${dir}/pptkit.jsonc`;
+    await Deno.writeTextFile(config, `{ "native": { "dir": "${dir}/vms" } }\n`);
+    // --config is granted (the command line names it); the directory it points at is not.
+    const denied = await pptkit(
+      ["hook", "prestart", "--wrapper", "native", "--config", config, "vm1"],
+      { env: { PATH: path } },
+    );
+    assertError(
+      denied,
+      77,
+      /^pptkit: cannot read .*vm1\.jsonc: outside the paths the launcher allows$/,
+    );
+    assert.match(denied.stderr, /hint: add it to PPTKIT_ALLOW_READ/);
+    // PPTKIT_ALLOW_READ grants it (list only reads: nothing is written on this machine).
+    const allowed = await pptkit(["list", "--config", config], {
+      env: { PATH: path, PPTKIT_ALLOW_READ: `${dir}/vms`, NO_COLOR: "1" },
+    });
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stdout, /│ ppt0 .*│ In use by: vm1 │/);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("launcher: a path with a comma is refused (77), never split into two grants", async () => {
+  // "/tmp/x,/" would otherwise grant read access to / and write access to //root.
+  for (const args of [["list", "--snapshot", "/tmp/x,/"], ["list", "--snapshot=/tmp/x,/"]]) {
+    assertError(await pptkit(args), 77, /^pptkit: cannot grant access to "\/tmp\/x,\/": .*comma/);
+  }
+  assertError(
+    await pptkit(["snapshot", "/tmp/a,/etc"]),
+    77,
+    /cannot grant access to "\/tmp\/a,\/etc"/,
+  );
+});
+
+Deno.test("launcher: an empty option value reaches pptkit (64), not a deno error", async () => {
+  assertError(await pptkit(["list", "--snapshot", ""]), 64, /--snapshot needs a value/);
+  assertError(await pptkit(["list", "--snapshot="]), 64, /--snapshot needs a value/);
+  // Empty elements of the PPTKIT_ALLOW_* lists are skipped.
+  const r = await pptkit(["list", "--json", "--snapshot", DEMO], {
+    env: { PPTKIT_ALLOW_READ: ",/tmp,,", PPTKIT_ALLOW_WRITE: "," },
+  });
+  assert.equal(r.code, 0, r.stderr);
+});
+
+Deno.test("launcher: --root DIR runs devctl and writes only DIR's loader.conf (reserve --now)", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const stubs = await stubCommands(dir);
+    const root = `${dir}/root`;
+    await Deno.mkdir(`${root}/boot`, { recursive: true });
+    await Deno.copyFile(`${DEMO}/root/boot/loader.conf`, `${root}/boot/loader.conf`);
+    // An LD_* variable would make deno refuse every command: the launcher drops it.
+    const r = await pptkit(["reserve", "--now", "3/0/1", "--root", root], {
+      env: { PATH: stubs.path, LD_BIND_NOW: "1", NO_COLOR: "1" },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      await Deno.readTextFile(stubs.devctlLog),
+      "devctl set driver -f pci0:3:0:1 ppt\n",
+    );
+    const conf = await Deno.readTextFile(`${root}/boot/loader.conf`);
+    assert.match(conf, /^pptdevs="1\/0\/0 1\/0\/1 3\/0\/1"$/m);
+    assert.ok(await exists(`${root}/boot/loader.conf.bak`), "backup next to it");
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("launcher: snapshot DIR runs the capture commands and writes DIR", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const stubs = await stubCommands(dir);
+    const out = `${dir}/out`;
+    await Deno.writeTextFile(`${dir}/empty.jsonc`, "{}\n");
+    // A global option between the command and DIR: DIR is still the one granted.
+    const r = await pptkit(["snapshot", "--config", `${dir}/empty.jsonc`, out], {
+      env: { PATH: stubs.path, LD_PRELOAD: "" },
+    });
+    // deno refuses /dev/vmm to anything short of --allow-all: the snapshot must record it as
+    // not captured (as readRunningVms does), not fail with 77.
+    assert.equal(r.code, 0, `snapshot under the launcher: ${r.stderr}`);
+    for (const name of ["pciconf", "acpidump", "kenv", "sysctl", "kldstat", "uname"]) {
+      assert.equal(
+        await Deno.readTextFile(`${out}/${name}.txt`),
+        await Deno.readTextFile(`${DEMO}/${name}.txt`),
+        name,
+      );
+    }
+  } finally {
+    await cleanup();
+  }
+});
+
+/** What the probe script saw under the launcher's flags. */
+interface ProbeReport {
+  readonly net: string;
+  readonly remoteImport: string;
+  readonly env: Record<string, string>;
+  readonly run: Record<string, string>;
+  readonly read: Record<string, string>;
+  readonly write: Record<string, string>;
+}
+
+const PROBE = `
+const report = { env: {}, run: {}, read: {}, write: {} };
+// The launcher passes every argument on: ours come after the command name "probe".
+const [port, ...paths] = Deno.args.slice(Deno.args.indexOf("probe") + 1);
+const why = (e) => e?.constructor?.name ?? String(e);
+if (port !== "0") {
+  try {
+    const res = await fetch("http://127.0.0.1:" + port + "/");
+    await res.body?.cancel();
+    report.net = "fetched";
+  } catch (e) { report.net = why(e); }
+}
+try { await import("http://127.0.0.1:" + port + "/x.js"); report.remoteImport = "imported"; }
+catch (e) { report.remoteImport = why(e); }
+for (const name of ["NO_COLOR", "HOME", "PPTKIT_PROBE", "PATH", "SECRET", "USER"]) {
+  try { report.env[name] = "value:" + (Deno.env.get(name) ?? "unset"); }
+  catch (e) { report.env[name] = why(e); }
+}
+for (const cmd of ["devctl", "rm", "/bin/rm", "sh"]) {
+  try {
+    const out = await new Deno.Command(cmd, { args: ["probe"] }).output();
+    report.run[cmd] = "ran:" + out.code;
+  } catch (e) { report.run[cmd] = why(e); }
+}
+for (const path of paths) {
+  report.read[path] = (await Deno.permissions.query({ name: "read", path })).state;
+  report.write[path] = (await Deno.permissions.query({ name: "write", path })).state;
+}
+console.log(JSON.stringify(report));
+`;
+
+Deno.test("launcher flags: no network, only the listed commands, only NO_COLOR/PPTKIT_*/HOME", async () => {
+  const [dir, cleanup] = await scratch();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let connections = 0;
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      connections++;
+      conn.close();
+    }
+  })();
+  try {
+    const stubs = await stubCommands(dir);
+    await Deno.writeTextFile(`${dir}/probe.js`, PROBE);
+    const snap = `${dir}/snap`;
+    await Deno.mkdir(snap);
+    const paths = [
+      "/boot/loader.conf",
+      "/usr/local/etc/pptkit/pptkit.jsonc",
+      "/var/run/pptkit/x.lock",
+      "/etc/master.passwd",
+      `${snap}/pciconf.txt`,
+      `${snap}/root/boot/loader.conf`,
+    ];
+    const port = String((listener.addr as Deno.NetAddr).port);
+    const r = await pptkit(["--snapshot", snap, "probe", port, ...paths], {
+      env: {
+        PATH: stubs.path,
+        PPTKIT_BUNDLE: `${dir}/probe.js`,
+        PPTKIT_PROBE: "yes",
+        NO_COLOR: "1",
+        HOME: dir,
+        SECRET: "hunter2",
+      },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const report: ProbeReport = JSON.parse(r.stdout);
+    assert.equal(report.net, "NotCapable");
+    assert.equal(connections, 0, "nothing reached the listener");
+    assert.match(report.remoteImport, /Error/);
+    assert.deepEqual(report.env, {
+      NO_COLOR: "value:1",
+      HOME: `value:${dir}`,
+      PPTKIT_PROBE: "value:yes",
+      PATH: "NotCapable",
+      SECRET: "NotCapable",
+      USER: "NotCapable",
+    });
+    assert.deepEqual(report.run, {
+      devctl: "ran:0",
+      rm: "NotCapable",
+      "/bin/rm": "NotCapable",
+      sh: "NotCapable",
+    });
+    assert.equal(await Deno.readTextFile(stubs.devctlLog), "devctl probe\n");
+    assert.ok(!(await exists(stubs.rmLog)), "the rm stub never ran");
+    // A snapshot run reads the host's config and its snapshot, writes only DIR/root.
+    assert.deepEqual(report.read, {
+      "/boot/loader.conf": "granted",
+      "/usr/local/etc/pptkit/pptkit.jsonc": "granted",
+      "/var/run/pptkit/x.lock": "granted",
+      "/etc/master.passwd": "prompt",
+      [`${snap}/pciconf.txt`]: "granted",
+      [`${snap}/root/boot/loader.conf`]: "granted",
+    });
+    assert.deepEqual(report.write, {
+      "/boot/loader.conf": "prompt",
+      "/usr/local/etc/pptkit/pptkit.jsonc": "prompt",
+      "/var/run/pptkit/x.lock": "prompt",
+      "/etc/master.passwd": "prompt",
+      [`${snap}/pciconf.txt`]: "prompt",
+      [`${snap}/root/boot/loader.conf`]: "granted",
+    });
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+    await cleanup();
+  }
+});
+
+Deno.test("launcher flags: a live run writes loader.conf files and state dirs, nothing else", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    await Deno.writeTextFile(`${dir}/probe.js`, PROBE);
+    const paths = [
+      "/boot/loader.conf",
+      "/boot/loader.conf.tmp",
+      "/boot/loader.conf.d/pptkit.conf",
+      "/boot/kernel/kernel",
+      "/var/db/pptkit/slots/vm1.json",
+      "/var/run/pptkit/1-0-0.lock",
+      "/usr/local/etc/pptkit/pptkit.jsonc",
+      "/etc/rc.conf",
+    ];
+    const r = await pptkit(["probe", "0", ...paths], {
+      env: { PPTKIT_BUNDLE: `${dir}/probe.js` },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const report: ProbeReport = JSON.parse(r.stdout);
+    assert.deepEqual(report.write, {
+      "/boot/loader.conf": "granted",
+      "/boot/loader.conf.tmp": "granted",
+      "/boot/loader.conf.d/pptkit.conf": "granted",
+      "/boot/kernel/kernel": "prompt",
+      "/var/db/pptkit/slots/vm1.json": "granted",
+      "/var/run/pptkit/1-0-0.lock": "granted",
+      "/usr/local/etc/pptkit/pptkit.jsonc": "prompt",
+      "/etc/rc.conf": "prompt",
+    });
+    for (const path of paths) assert.equal(report.read[path], "granted", path);
+
+    // Under --root DIR the same files below DIR, and no longer the real ones.
+    const root = `${dir}/jail`;
+    const rooted = await pptkit(
+      ["--root", root, "probe", "0", "/boot/loader.conf", `${root}/boot/loader.conf`, `${root}/x`],
+      { env: { PPTKIT_BUNDLE: `${dir}/probe.js` } },
+    );
+    assert.equal(rooted.code, 0, rooted.stderr);
+    assert.deepEqual((JSON.parse(rooted.stdout) as ProbeReport).write, {
+      "/boot/loader.conf": "prompt",
+      [`${root}/boot/loader.conf`]: "granted",
+      [`${root}/x`]: "prompt",
+    });
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("launcher: PPTKIT_DENO missing or not deno -> 69, one line and a hint", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    await Deno.writeTextFile(`${dir}/not-executable`, "#!/bin/sh\n");
+    for (const deno of [`${dir}/nonexistent`, dir, `${dir}/not-executable`, "no-such-deno"]) {
+      const r = await pptkit(["--version"], { env: { PPTKIT_DENO: deno } });
+      assertError(r, 69, /^pptkit: PPTKIT_DENO=.* is not an executable file$/);
+      assert.match(r.stderr, /hint: set PPTKIT_DENO to the deno binary/);
+    }
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("launcher: PPTKIT_BUNDLE runs another bundle; a missing one -> 69", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/other.js`,
+      'console.log("other bundle", Deno.args.join(" "));\n',
+    );
+    const r = await pptkit(["list", "--json"], { env: { PPTKIT_BUNDLE: `${dir}/other.js` } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "other bundle list --json\n");
+    assertError(
+      await pptkit(["--version"], { env: { PPTKIT_BUNDLE: `${dir}/missing.js` } }),
+      69,
+      /^pptkit: PPTKIT_BUNDLE=.*missing\.js: no such file$/,
+    );
+    // A launcher without a bundle next to it (nor in ../libexec/pptkit) says so.
+    await Deno.copyFile(LAUNCHER, `${dir}/pptkit`);
+    await Deno.chmod(`${dir}/pptkit`, 0o755);
+    const out = await new Deno.Command(`${dir}/pptkit`, {
+      args: ["--version"],
+      env: { PPTKIT_DENO: Deno.execPath() },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    assertError(
+      { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) },
+      69,
+      /^pptkit: cannot find pptkit\.js next to .*\/pptkit$/,
+    );
+  } finally {
+    await cleanup();
+  }
+});

@@ -1,0 +1,580 @@
+/**
+ * Plugins: the API, quirk rules, loading with owner/mode checks, failures that never take the
+ * run down, each built-in plugin, and that plugin code stays off the fast path.
+ */
+
+import assert from "node:assert/strict";
+import { defaultConfig } from "../core/config.ts";
+import type { Finding } from "../core/eligibility.ts";
+import { PptkitError } from "../core/errors.ts";
+import type { FileInfo } from "../core/host.ts";
+import { parsePciconf, type PciDevice } from "../core/pciconf.ts";
+import {
+  builtinPlugins,
+  createRegistry,
+  definePlugin,
+  type GroupEntry,
+  type LoadedPlugin,
+  loadPlugins,
+  parseQuirks,
+  type PluginRegistry,
+  untrustedReason,
+} from "../core/plugins.ts";
+import { planArgs, planVm } from "../core/slots.ts";
+import { parseNativeConfig } from "../core/vms/native.ts";
+import type { VmConfig } from "../core/vms/types.ts";
+import { computeUsage, pluginContext, usageOf } from "../core/vms/usage.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const PLUGIN_ROOT = `${ROOT}fixtures/plugins/root`;
+const DEVICES = parsePciconf(Deno.readTextFileSync(`${ROOT}fixtures/vms/pciconf.txt`)).devices;
+
+/** A host over the plugin fixtures: files in memory, owners and modes settable per path. */
+class PluginHost {
+  kind: "live" | "snapshot" = "live";
+  readonly files = new Map<string, string>();
+  readonly stats = new Map<string, Partial<FileInfo>>();
+
+  constructor() {
+    const walk = (dir: string) => {
+      for (const e of Deno.readDirSync(PLUGIN_ROOT + dir)) {
+        const path = `${dir}/${e.name}`;
+        if (e.isDirectory) walk(path);
+        else this.files.set(path, Deno.readTextFileSync(PLUGIN_ROOT + path));
+      }
+    };
+    walk("");
+  }
+  realPath(path: string): string {
+    return PLUGIN_ROOT + path;
+  }
+  readText(path: string): Promise<string | null> {
+    return Promise.resolve(this.files.get(path) ?? null);
+  }
+  readDir(path: string): Promise<string[] | null> {
+    const names = new Set<string>();
+    for (const key of this.files.keys()) {
+      if (key.startsWith(path + "/")) names.add(key.slice(path.length + 1).split("/")[0]);
+    }
+    return Promise.resolve(names.size === 0 ? null : [...names].sort());
+  }
+  stat(path: string): Promise<FileInfo | null> {
+    const isFile = this.files.has(path);
+    const isDirectory = !isFile && [...this.files.keys()].some((k) => k.startsWith(path + "/"));
+    if (!isFile && !isDirectory) return Promise.resolve(null);
+    const base: FileInfo = {
+      isFile,
+      isDirectory,
+      mode: isFile ? 0o644 : 0o755,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      mtime: null,
+    };
+    return Promise.resolve({ ...base, ...this.stats.get(path) });
+  }
+}
+
+const PLUGINS_DIR = "/usr/local/etc/pptkit/plugins";
+const QUIRKS_DIR = "/usr/local/etc/pptkit/quirks.d";
+
+async function load(host = new PluginHost(), uid: number | null = 1001): Promise<PluginRegistry> {
+  return await loadPlugins({ host, config: defaultConfig(), uid });
+}
+
+let builtin: PluginRegistry | null = null;
+async function builtins(): Promise<PluginRegistry> {
+  if (builtin === null) {
+    const b = await builtinPlugins();
+    builtin = createRegistry(b.plugins, b.rules);
+  }
+  return builtin;
+}
+
+function dev(bsf: string): PciDevice {
+  const [b, s, f] = bsf.split("/").map(Number);
+  const d = DEVICES.find((x) =>
+    x.address.bus === b && x.address.slot === s && x.address.function === f
+  );
+  assert.ok(d, bsf);
+  return d;
+}
+
+function native(vm: string, list: string[]): VmConfig {
+  return parseNativeConfig(JSON.stringify({ passthru: list }), `/vms/${vm}.jsonc`, vm);
+}
+
+function codes(findings: readonly Finding[]): string[] {
+  return findings.map((f) => `${f.level}:${f.code}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// API
+
+Deno.test("definePlugin() accepts a plugin and refuses a wrong shape", () => {
+  const p = definePlugin({ name: "x-1", version: "1", matches: () => true, inspect: () => [] });
+  assert.equal(p.name, "x-1");
+  assert.ok(Object.isFrozen(p));
+  const bad = [
+    { name: "X", version: "1", matches: () => true, inspect: () => [] },
+    { name: "x", version: "", matches: () => true, inspect: () => [] },
+    { name: "x", version: "1", inspect: () => [] },
+    { name: "x", version: "1", matches: () => true },
+    { name: "x", version: "1", matches: () => true, group: 5 },
+  ];
+  for (const b of bad) assert.throws(() => definePlugin(b as never), TypeError);
+});
+
+Deno.test("builtinPlugins() loads the four plugins by name and cited quirk rules", async () => {
+  const b = await builtinPlugins();
+  assert.deepEqual(b.plugins.map((p) => p.plugin.name), [
+    "amd_gpu",
+    "intel_nic",
+    "nvidia",
+    "qlogic",
+  ]);
+  assert.deepEqual(b.plugins.map((p) => p.path), [
+    "plugins/amd_gpu.ts",
+    "plugins/intel_nic.ts",
+    "plugins/nvidia.ts",
+    "plugins/qlogic.ts",
+  ]);
+  assert.ok(b.rules.length >= 4);
+  assert.deepEqual(
+    [...new Set(b.rules.map((r) => r.rule))].sort(),
+    ["keep-together", "note", "same-function", "splittable"],
+  );
+  for (const r of b.rules) {
+    assert.equal(r.file, "plugins/quirks.jsonc");
+    assert.ok(r.source.length > 10, `rule on line ${r.line} has no real source`);
+  }
+  const qlogic = b.rules.find((r) => r.vendor === "1077")!;
+  assert.equal(qlogic.rule, "same-function");
+  assert.equal(qlogic.class, "0c04");
+  assert.match(qlogic.source, /wiki.freebsd.org\/bhyve\/pci_passthru/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Quirk rules
+
+Deno.test("parseQuirks() reports each bad rule with its line and keeps the good ones", () => {
+  const file = `${QUIRKS_DIR}/mistakes.jsonc`;
+  const { rules, findings } = parseQuirks(
+    Deno.readTextFileSync(`${PLUGIN_ROOT}${file}`),
+    file,
+  );
+  assert.deepEqual(rules.map((r) => [r.vendor, r.line]), [["10ec", 3]]);
+  assert.deepEqual(findings.map((f) => f.line), [9, 14, 20]);
+  assert.match(findings[0].message, /mistakes.jsonc:9: missing "source"$/);
+  assert.match(findings[0].fix!, /cite where/);
+  assert.match(findings[1].message, /bad or missing "vendor": expected 4 hex digits/);
+  assert.match(findings[2].message, /bad or missing "rule" "merge"/);
+  assert.ok(findings.every((f) => f.code === "plugin" && f.level === "error"));
+  assert.match(parseQuirks("{", "q.jsonc").findings[0].message, /^q.jsonc:1: bad JSONC/);
+  assert.match(parseQuirks("[]", "q.jsonc").findings[0].message, /expected \{"rules": \[...\]\}/);
+  assert.match(
+    parseQuirks('{"rules": [{"vendor": "10de", "class": "3", "rule": "note"}]}', "q").findings[0]
+      .message,
+    /bad "class" "3"/,
+  );
+});
+
+Deno.test("quirk notes show up in inspect; community rules add to the built-in ones", async () => {
+  const registry = await load();
+  const chelsio = parsePciconf(
+    "ppt0@pci0:136:0:4:\tclass=0x020000 rev=0x00 hdr=0x00 vendor=0x1425 device=0x640d " +
+      "subvendor=0x1425 subdevice=0x0000\n" +
+      "re0@pci0:3:0:0:\tclass=0x020000 rev=0x15 hdr=0x00 vendor=0x10ec device=0x8168 " +
+      "subvendor=0x1043 subdevice=0x8554\n",
+  ).devices;
+  const ctx = pluginContext(chelsio, null);
+  const t6 = registry.inspect(chelsio[0], ctx);
+  assert.equal(t6.length, 1);
+  assert.equal(t6[0].code, "quirk");
+  assert.match(t6[0].message, /function 4 .*\(source: FreeBSD Journal/);
+  assert.equal(t6[0].device, "pci0:136:0:4");
+  const re = registry.inspect(chelsio[1], ctx).map((f) => f.message);
+  assert.ok(re.some((m) => /RTL8168 NICs may not come back .*lab notes/.test(m)), re.join("\n"));
+  assert.ok(re.some((m) => /upper-case vendor ids are fine/.test(m)));
+  assert.ok(re.some((m) => /is a Realtek NIC/.test(m)), "the community code plugin ran");
+});
+
+Deno.test("a splittable rule says so in the plan, once", async () => {
+  const registry = await load();
+  const virtio = parsePciconf(
+    "vtnet0@pci0:0:3:0:\tclass=0x020000 rev=0x00 hdr=0x00 vendor=0x1af4 device=0x1000 " +
+      "subvendor=0x1af4 subdevice=0x0001\n",
+  ).devices;
+  const p = planVm(native("nested", ["0/3/0"]), virtio, { plugins: registry });
+  assert.equal(p.findings.length, 1);
+  assert.match(p.findings[0].message, /0\/3\/0 may also be split .*virtio NICs/);
+  // Intel NICs have a code plugin for that advice: the quirk rule stays quiet.
+  const intel = planVm(native("fw", ["6/0/0", "6/0/1"]), DEVICES, { plugins: registry });
+  assert.equal(intel.findings.filter((f) => /split/.test(f.message)).length, 1);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Loading and trust
+
+Deno.test("loadPlugins(): built-ins by name, then community files by name, then quirks", async () => {
+  const registry = await load();
+  const listing = registry.describe();
+  assert.equal(listing.schema, "pptkit.plugins/1");
+  assert.deepEqual(listing.plugins.map((p) => [p.name, p.origin]), [
+    ["amd_gpu", "built-in"],
+    ["intel_nic", "built-in"],
+    ["nvidia", "built-in"],
+    ["qlogic", "built-in"],
+    ["realtek", "community"],
+    ["thrower", "community"],
+    ["quirks", "built-in"],
+  ]);
+  assert.equal(listing.plugins[4].path, `${PLUGINS_DIR}/realtek.ts`);
+  assert.deepEqual(listing.plugins[4].hooks, ["inspect"]);
+  assert.deepEqual(listing.plugins[2].hooks, ["inspect", "group", "prestart"]);
+  assert.match(listing.plugins[6].path, /plugins\/quirks.jsonc, .*quirks.d\/local.jsonc/);
+  assert.ok(listing.rules.some((r) => r.file === `${QUIRKS_DIR}/local.jsonc` && r.line === 4));
+  const refused = listing.findings.find((f) => /bad-shape/.test(f.message))!;
+  assert.equal(refused.level, "error");
+  assert.match(
+    refused.message,
+    /cannot use plugin .*bad-shape.ts: it has no matches\(device\) function/,
+  );
+  assert.equal(listing.findings.filter((f) => /mistakes.jsonc/.test(f.message)).length, 3);
+});
+
+Deno.test("loadPlugins() refuses group/world-writable files and directories", async () => {
+  const host = new PluginHost();
+  host.stats.set(`${PLUGINS_DIR}/realtek.ts`, { mode: 0o664 });
+  host.stats.set(`${QUIRKS_DIR}/local.jsonc`, { mode: 0o646 });
+  const registry = await load(host);
+  const names = registry.plugins.map((p) => p.plugin.name);
+  assert.ok(!names.includes("realtek"));
+  assert.ok(names.includes("thrower"));
+  const messages = registry.findings.map((f) => f.message);
+  assert.ok(messages.includes(
+    `refusing ${PLUGINS_DIR}/realtek.ts: ${PLUGINS_DIR}/realtek.ts is writable by its group ` +
+      "(mode 0664)",
+  ));
+  assert.ok(messages.some((m) => /local.jsonc is writable by others \(mode 0646\)/.test(m)));
+  const fix = registry.findings.find((f) => /realtek/.test(f.message))!.fix;
+  assert.equal(fix, `chown root ${PLUGINS_DIR}/realtek.ts && chmod go-w ${PLUGINS_DIR}/realtek.ts`);
+
+  const open = new PluginHost();
+  open.stats.set(PLUGINS_DIR, { mode: 0o777 });
+  const none = await load(open);
+  assert.deepEqual(none.plugins.filter((p) => p.origin === "community"), []);
+  assert.match(
+    none.findings[0].message,
+    /^refusing \/usr\/local\/etc\/pptkit\/plugins: directory .* is writable by its group \(mode 0777\)$/,
+  );
+});
+
+Deno.test("loadPlugins() accepts root or the running user as owner, nobody else", async () => {
+  const mine = new PluginHost();
+  mine.stats.set(`${PLUGINS_DIR}/realtek.ts`, { uid: 1001 });
+  assert.ok((await load(mine, 1001)).plugins.some((p) => p.plugin.name === "realtek"));
+  const theirs = await load(mine, 1002);
+  assert.ok(!theirs.plugins.some((p) => p.plugin.name === "realtek"));
+  assert.ok(
+    theirs.findings.some((f) =>
+      f.message.endsWith("realtek.ts is owned by uid 1001, not root or uid 1002")
+    ),
+  );
+  const link = new PluginHost();
+  link.stats.set(`${PLUGINS_DIR}/realtek.ts`, { isFile: false });
+  assert.ok((await load(link)).findings.some((f) => /not a regular file/.test(f.message)));
+  assert.equal(untrustedReason(null, 0, "f"), "f does not exist");
+  assert.equal(
+    untrustedReason(
+      { isFile: true, isDirectory: false, mode: null, uid: 0, gid: 0, size: 0, mtime: null },
+      0,
+      "f",
+    ),
+    "cannot check the owner and mode of f",
+  );
+});
+
+Deno.test("loadPlugins() never runs code from a snapshot, but reads its quirk rules", async () => {
+  const host = new PluginHost();
+  host.kind = "snapshot";
+  const registry = await load(host);
+  assert.deepEqual(registry.plugins.filter((p) => p.origin === "community"), []);
+  const note = registry.findings.find((f) => f.level === "info")!;
+  assert.match(note.message, /^not loading code plugins from a snapshot: .*realtek.ts/);
+  assert.ok(registry.rules.some((r) => r.file.endsWith("local.jsonc")));
+});
+
+Deno.test("loadPlugins() refuses a community plugin that takes a built-in's name", async () => {
+  const host = new PluginHost();
+  host.files.set(`${PLUGINS_DIR}/zz.ts`, "");
+  const registry = await loadPlugins({
+    host,
+    config: defaultConfig(),
+    uid: 0,
+    importModule: (path) =>
+      Promise.resolve(
+        path.endsWith("zz.ts")
+          ? { default: { name: "nvidia", version: "9", matches: () => true, inspect: () => [] } }
+          : {
+            default: {
+              name: path.split("/").pop()!.split(".")[0],
+              version: "1",
+              matches: () => false,
+              inspect: () => [],
+            },
+          },
+      ),
+  });
+  assert.ok(registry.findings.some((f) => /the name "nvidia" is already taken/.test(f.message)));
+  const broken = await loadPlugins({
+    host: new PluginHost(),
+    config: { ...defaultConfig(), quirksDir: "/nowhere" },
+    uid: 0,
+    importModule: () => Promise.reject(new SyntaxError("Unexpected token '}'")),
+  });
+  assert.ok(
+    broken.findings.some((f) =>
+      /^cannot load plugin .*realtek.ts: Unexpected token '}'$/.test(f.message)
+    ),
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Failures never take the run down
+
+Deno.test("a plugin that throws becomes one plugin finding with its name; the run goes on", async () => {
+  const registry = await load();
+  const ctx = pluginContext(DEVICES, null);
+  const first = registry.inspect(dev("1/0/0"), ctx);
+  const failure = first.find((f) => f.code === "plugin")!;
+  assert.equal(failure.level, "warn");
+  assert.equal(
+    failure.message,
+    `plugin thrower (${PLUGINS_DIR}/throws.js) inspect failed: cannot read properties of ` +
+      "undefined (reading 'x'); its advice is skipped",
+  );
+  assert.equal(failure.fix, `fix or remove ${PLUGINS_DIR}/throws.js`);
+  // Reported once, not for every device.
+  assert.ok(!registry.inspect(dev("1/0/1"), ctx).some((f) => f.code === "plugin"));
+  // The group hook fails too, and the plan is made all the same.
+  const p = planVm(native("gpu", ["1/0/0", "1/0/1"]), DEVICES, { plugins: registry });
+  assert.equal(planArgs(p), "-S -s 6:0,passthru,1/0/0 -s 6:1,passthru,1/0/1");
+  assert.ok(
+    p.findings.some((f) => /plugin thrower .* group failed: group exploded/.test(f.message)),
+  );
+  assert.equal(registry.findings.filter((f) => /thrower/.test(f.message)).length, 2);
+});
+
+Deno.test("a plugin returning the wrong thing is reported and ignored", () => {
+  const liar: LoadedPlugin = {
+    plugin: definePlugin({
+      name: "liar",
+      version: "1",
+      matches: () => true,
+      inspect: () => "nothing" as unknown as Finding[],
+      group: (entries) => entries.slice(1),
+      prestart: () => [{ level: "fatal", code: "x", message: "m" } as unknown as Finding],
+    }),
+    origin: "community",
+    path: "/p/liar.ts",
+  };
+  const registry = createRegistry([liar], []);
+  const ctx = pluginContext(DEVICES, "vm");
+  assert.match(
+    registry.inspect(dev("1/0/0"), ctx)[0].message,
+    /inspect returned something that is not/,
+  );
+  const found: Finding[] = [];
+  const entries = native("vm", ["1/0/0", "1/0/1"]).passthru.map((entry, index): GroupEntry => ({
+    index,
+    entry,
+    device: dev(entry.token.text),
+    grouping: "auto",
+    reason: null,
+  }));
+  const out = registry.group(
+    entries,
+    pluginContext(DEVICES, "vm", undefined, (f) => found.push(f)),
+  );
+  assert.deepEqual(out, entries);
+  assert.match(found[0].message, /group returned something/);
+  assert.match(registry.prestart({ name: "vm", entries }, ctx)[0].message, /prestart returned/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Built-in plugins
+
+Deno.test("nvidia: GPU and audio stay in one guest slot", async () => {
+  const p = planVm(native("gpu", ["1/0/1", "2/0/0", "1/0/0"]), DEVICES, {
+    plugins: await builtins(),
+  });
+  assert.equal(
+    planArgs(p),
+    "-S -s 6:0,passthru,1/0/0 -s 6:1,passthru,1/0/1 -s 7:0,passthru,2/0/0",
+  );
+  assert.deepEqual(p.findings.map((f) => f.code), ["partial-device"]); // the AMD card's audio
+});
+
+Deno.test("nvidia: a VM that passes part of the card gets partial-device", async () => {
+  const registry = await builtins();
+  const usage = computeUsage(DEVICES, [native("half", ["1/0/0"])], new Set(), registry);
+  const found = usageOf(usage, dev("1/0/0")).findings;
+  assert.deepEqual(codes(found), ["warn:partial-device"]);
+  assert.equal(
+    found[0].message,
+    "half passes 1/0/0 but not 1/0/1 (multimedia/HDA) of the same NVIDIA card: the driver " +
+      "expects the GPU with its audio (and USB-C) functions",
+  );
+  assert.equal(found[0].fix, "add 1/0/1 to half's passthru list");
+  assert.deepEqual(usageOf(usage, dev("1/0/1")).findings, []);
+  const whole = computeUsage(DEVICES, [native("whole", ["1/0/0", "1/0/1"])], new Set(), registry);
+  assert.deepEqual(usageOf(whole, dev("1/0/0")).findings, []);
+  const plan = planVm(native("half", ["1/0/1"]), DEVICES, { plugins: registry });
+  assert.deepEqual(codes(plan.findings), ["warn:partial-device", "info:guest-renumbered"]);
+  const pre = registry.prestart(
+    {
+      name: "half",
+      entries: [{
+        index: 0,
+        entry: native("half", ["1/0/1"]).passthru[0],
+        device: dev("1/0/1"),
+        grouping: "auto",
+        reason: null,
+      }],
+    },
+    pluginContext(DEVICES, "half"),
+  );
+  assert.deepEqual(codes(pre), ["warn:partial-device"]);
+});
+
+Deno.test("qlogic: functions keep host numbers; a split is an error that says why", async () => {
+  const registry = await builtins();
+  const ok = planVm(native("san", ["4/0/1", "4/0/0"]), DEVICES, { plugins: registry });
+  assert.equal(planArgs(ok), "-S -s 6:0,passthru,4/0/0 -s 6:1,passthru,4/0/1");
+  assert.throws(
+    () => planVm(native("san", ["-4/0/0", "-4/0/1"]), DEVICES, { plugins: registry }),
+    (e: unknown) => {
+      assert.ok(e instanceof PptkitError);
+      assert.match(e.message, /^VM san: -4\/0\/0 cannot be split into its own guest slot: qlogic:/);
+      assert.match(
+        e.message,
+        /An example is QLogic FC adapters, where function 0 is used for firmware loading, while the other functions are for port data transfer/,
+      );
+      assert.equal(e.hint, "write 4/0/0 without the - prefix");
+      return true;
+    },
+  );
+});
+
+Deno.test("qlogic: function 0 is required", async () => {
+  const registry = await builtins();
+  assert.throws(
+    () => planVm(native("san", ["4/0/1"]), DEVICES, { plugins: registry }),
+    (e: unknown) => {
+      assert.ok(e instanceof PptkitError);
+      assert.match(
+        e.message,
+        /^VM san: 4\/0\/1 cannot be placed: function 0 of the device is not passed, and qlogic:/,
+      );
+      assert.equal(e.hint, "add 4/0/0 to the VM's passthru list");
+      return true;
+    },
+  );
+  assert.throws(
+    () => planVm(native("san", ["4/0/0=9:0", "4/0/1=9:2"]), DEVICES, { plugins: registry }),
+    /4\/0\/1=9:2 is pinned to guest function 2, not its host function 1/,
+  );
+  const usage = computeUsage(DEVICES, [native("san", ["4/0/1"])], new Set(), registry);
+  const found = usageOf(usage, dev("4/0/1")).findings;
+  assert.deepEqual(codes(found), ["error:missing-function0"]);
+  assert.match(
+    found[0].message,
+    /^san passes 4\/0\/1 of a QLogic FC adapter without function 0 \(4\/0\/0\), which loads the adapter's firmware/,
+  );
+  const entries = ["-4/0/0", "4/0/1"].map((t, index): GroupEntry => ({
+    index,
+    entry: native("san", [t]).passthru[0],
+    device: dev(t.replace("-", "")),
+    grouping: "auto",
+    reason: null,
+  }));
+  const pre = registry.prestart({ name: "san", entries }, pluginContext(DEVICES, "san"));
+  assert.deepEqual(codes(pre), ["error:plugin"]);
+  assert.match(pre[0].message, /^san: -4\/0\/0 cannot be split into its own guest slot/);
+});
+
+Deno.test("intel_nic: ports may be split, and the plan says so", async () => {
+  const registry = await builtins();
+  const grouped = planVm(native("fw", ["6/0/0", "6/0/1"]), DEVICES, { plugins: registry });
+  assert.equal(planArgs(grouped), "-S -s 6:0,passthru,6/0/0 -s 6:1,passthru,6/0/1");
+  assert.deepEqual(codes(grouped.findings), ["info:quirk"]);
+  assert.match(
+    grouped.findings[0].message,
+    /^6\/0\/0, 6\/0\/1 are ports of one Intel network adapter/,
+  );
+  assert.equal(grouped.findings[0].fix, "to split them, write -6/0/0 -6/0/1");
+  const split = planVm(native("fw", ["-6/0/0", "-6/0/1"]), DEVICES, { plugins: registry });
+  assert.equal(planArgs(split), "-S -s 6:0,passthru,6/0/0 -s 7:0,passthru,6/0/1");
+  assert.deepEqual(codes(split.findings), ["info:quirk"]);
+  assert.match(
+    split.findings[0].message,
+    /split into separate guest slots, which Intel network adapters support/,
+  );
+});
+
+Deno.test("amd_gpu: GPU and HDMI audio pair up; the reset caveat is noted", async () => {
+  const registry = await builtins();
+  const ctx = pluginContext(DEVICES, null);
+  const gpu = registry.inspect(dev("2/0/0"), ctx);
+  assert.deepEqual(codes(gpu), ["info:quirk"]);
+  assert.match(gpu[0].message, /AMD GPUs often fail to reset/);
+  assert.deepEqual(registry.inspect(dev("2/0/1"), ctx), []);
+  const usage = computeUsage(DEVICES, [native("tv", ["2/0/1"])], new Set(), registry);
+  assert.deepEqual(codes(usageOf(usage, dev("2/0/1")).findings), ["warn:partial-device"]);
+  const p = planVm(native("tv", ["2/0/0", "2/0/1"]), DEVICES, { plugins: registry });
+  assert.equal(planArgs(p), "-S -s 6:0,passthru,2/0/0 -s 6:1,passthru,2/0/1");
+  const entries = p.placements.map((x, index): GroupEntry => ({
+    index,
+    entry: native("tv", [x.text]).passthru[0],
+    device: dev(x.bsf),
+    grouping: "auto",
+    reason: null,
+  }));
+  assert.deepEqual(codes(registry.prestart({ name: "tv", entries }, ctx)), ["info:quirk"]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The fast path
+
+Deno.test("nothing list --json or hook prestart need loads plugin code", async () => {
+  // Type-only imports of core/plugins.ts are fine: they vanish at run time. Follow only the
+  // code dependencies of the modules the fast commands use.
+  const fast = ["core/vms/index.ts", "core/vms/usage.ts", "core/slots.ts", "core/config.ts"];
+  for (const root of fast) {
+    const info = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", `${ROOT}${root}`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(info.code, 0, new TextDecoder().decode(info.stderr));
+    const modules: { specifier: string; dependencies?: { code?: { specifier: string } }[] }[] =
+      JSON.parse(new TextDecoder().decode(info.stdout)).modules;
+    const byUrl = new Map(modules.map((m) => [m.specifier, m]));
+    const seen = new Set<string>();
+    const queue = [new URL(root, `file://${ROOT}`).href];
+    while (queue.length > 0) {
+      const url = queue.pop()!;
+      if (seen.has(url)) continue;
+      seen.add(url);
+      for (const d of byUrl.get(url)?.dependencies ?? []) {
+        if (d.code) queue.push(d.code.specifier);
+      }
+    }
+    assert.ok(seen.size > 2, `${root}: the graph was not read`);
+    const loaded = [...seen].filter((u) =>
+      u.endsWith("/core/plugins.ts") || u.includes(`${ROOT}plugins/`)
+    );
+    assert.deepEqual(loaded, [], `${root} loads plugin code at run time`);
+  }
+});
