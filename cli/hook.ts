@@ -261,7 +261,13 @@ export async function checkVmStart(
   const host = await ctx.host();
   const config = await loadConfigFor(ctx, host);
   const spec = await readVmSpec(host, config, vm, selection);
-  const state = await loadHostState(ctx, { vms: scope, except: vm, config });
+  // The hook looks at the VM's own host slots only (siblings included, for the plugins);
+  // a device named by its unit (ppt0) needs the whole listing to be found.
+  const addresses = spec.tokens.map(({ token }) => token.address);
+  const slots = scope === "running" && addresses.every((a) => a !== null)
+    ? addresses as PciAddress[]
+    : undefined;
+  const state = await loadHostState(ctx, { vms: scope, except: vm, config, slots });
   const now = Date.now();
   const { devices, entries, findings } = resolveTokens(spec, state);
   const plugins = await pluginFindings(state, vm, entries);

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { addressKey } from "../core/address.ts";
+import { addressKey, type PciAddress } from "../core/address.ts";
 import type { PptkitConfig } from "../core/config.ts";
 import type { Finding } from "../core/eligibility.ts";
 import { PptkitError } from "../core/errors.ts";
@@ -38,6 +38,11 @@ export interface HostStateOptions {
   readonly except?: string;
   /** pptkit.jsonc when the caller has read it already. */
   readonly config?: PptkitConfig;
+  /**
+   * Only these host slots, as the running kernel sees them (see loadHostFacts): the hook's
+   * view of the few devices of one VM.
+   */
+  readonly slots?: readonly PciAddress[];
 }
 
 /** Everything a command about devices and VMs reads from its host. */
@@ -122,7 +127,7 @@ export async function loadHostState(
     if (!(e instanceof PptkitError)) throw e;
   }
   const { vms, findings } = await readVmConfigs(host, config, running, options);
-  const facts = await loadHostFacts(host);
+  const facts = await loadHostFacts(host, { slots: options.slots });
   const usage = computeUsage(facts.listing.devices, vms, running.names);
   const usageFindings = new Map<string, readonly Finding[]>();
   for (const [key, u] of usage.byDevice) {

@@ -101,15 +101,18 @@ export function sameAddress(a: PciAddress, b: PciAddress): boolean {
 /** Index-based reader over one token: numbers and single characters, nothing else. */
 class Cursor {
   pos = 0;
-  constructor(readonly text: string) {}
+  readonly end: number;
+  constructor(readonly text: string, end = text.length) {
+    this.end = end;
+  }
   get done(): boolean {
-    return this.pos >= this.text.length;
+    return this.pos >= this.end;
   }
   peek(): string {
     return this.text[this.pos] ?? "";
   }
   eat(ch: string): boolean {
-    if (this.text[this.pos] !== ch) return false;
+    if (this.pos >= this.end || this.text[this.pos] !== ch) return false;
     this.pos++;
     return true;
   }
@@ -118,12 +121,17 @@ class Cursor {
     this.pos += word.length;
     return true;
   }
-  /** Reads a run of decimal digits; null when there is none. */
+  /** Reads a run of decimal digits; null when there is none (numbers past 2^53 stay huge). */
   number(): number | null {
     const start = this.pos;
-    while (this.pos < this.text.length && isDigit(this.text.charCodeAt(this.pos))) this.pos++;
-    if (this.pos === start) return null;
-    return Number(this.text.slice(start, this.pos));
+    let n = 0;
+    while (this.pos < this.end) {
+      const c = this.text.charCodeAt(this.pos);
+      if (!isDigit(c)) break;
+      n = n * 10 + (c - 48);
+      this.pos++;
+    }
+    return this.pos === start ? null : n;
   }
 }
 
@@ -165,7 +173,8 @@ function checkRanges(text: string, a: PciAddress): PciAddress {
 function readSelector(text: string, cur: Cursor): PciAddress | null {
   // A trailing ':' is how pciconf -l prints it.
   const end = text.endsWith(":") ? text.length - 1 : text.length;
-  const body = new Cursor(text.slice(cur.pos, end));
+  const body = new Cursor(text, end);
+  body.pos = cur.pos;
   const nums = readNumbers(body, ":");
   if (nums === null || !body.done) return null;
   // pciconf(8): pcidomain:bus:device:function or pcibus:device:function.

@@ -102,10 +102,27 @@ export function hasHostDriver(device: PciDevice): boolean {
 }
 
 /**
- * Findings about one device that need nothing but pciconf: can ppt(4) and bhyve take it at all?
- * `devices` is the whole listing, for the "only one of its kind" heuristics of host-critical.
+ * How many devices of each PCI class (2 hex digits) a host driver holds: the "only one of its
+ * kind" heuristics of host-critical, counted once per listing so each device costs O(1).
  */
-export function deviceFindings(device: PciDevice, devices: readonly PciDevice[]): Finding[] {
+export type HostDriverCounts = ReadonlyMap<string, number>;
+
+/** Counts host-driver devices per class for {@linkcode deviceFindings}. */
+export function countHostDrivers(devices: readonly PciDevice[]): HostDriverCounts {
+  const counts = new Map<string, number>();
+  for (const d of devices) {
+    if (!hasHostDriver(d)) continue;
+    const cls = d.classCode.slice(0, 2);
+    counts.set(cls, (counts.get(cls) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * Findings about one device that need nothing but pciconf: can ppt(4) and bhyve take it at all?
+ * `counts` comes from {@linkcode countHostDrivers} over the whole listing.
+ */
+export function deviceFindings(device: PciDevice, counts: HostDriverCounts): Finding[] {
   const out: Finding[] = [];
   const label = deviceLabel(device);
   const at = { device: formatSelector(device.address) };
@@ -162,7 +179,7 @@ export function deviceFindings(device: PciDevice, devices: readonly PciDevice[])
       });
     }
   }
-  const critical = hostCriticalReason(device, devices);
+  const critical = hostCriticalReason(device, counts);
   if (critical !== null) {
     out.push({
       level: "warn",
@@ -180,12 +197,10 @@ export function deviceFindings(device: PciDevice, devices: readonly PciDevice[])
  * only storage controller attached to a host driver is likely the console or the boot disk.
  * The NIC that carries the default route cannot be seen from pciconf and is not guessed.
  */
-function hostCriticalReason(device: PciDevice, devices: readonly PciDevice[]): string | null {
+function hostCriticalReason(device: PciDevice, counts: HostDriverCounts): string | null {
   if (!hasHostDriver(device) || device.headerType !== 0) return null;
   const cls = device.classCode.slice(0, 2);
-  if (cls !== "03" && cls !== "01") return null;
-  const peers = devices.filter((d) => hasHostDriver(d) && d.classCode.startsWith(cls));
-  if (peers.length !== 1) return null;
+  if ((cls !== "03" && cls !== "01") || counts.get(cls) !== 1) return null;
   return cls === "03"
     ? `is probably the console display (${device.name}, the only display with a host driver)`
     : `probably holds the boot disk (${device.name}, the only storage controller with a host driver)`;

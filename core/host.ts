@@ -276,66 +276,77 @@ abstract class FileHost implements Host {
     }
   }
 
-  async createExclusive(path: string, text: string): Promise<boolean> {
-    try {
-      const file = await Deno.open(this.realPath(path), {
-        write: true,
-        createNew: true,
-        mode: 0o644,
-      });
+  createExclusive(path: string, text: string): Promise<boolean> {
+    // Sync and without fsync: an ownership lock lives in the run dir and means nothing after a
+    // crash or a reboot (no VM survives those), so durability would only slow every VM start.
+    return settle(() => {
       try {
-        const data = new TextEncoder().encode(text);
-        let written = 0;
-        while (written < data.length) written += await file.write(data.subarray(written));
-        await file.sync();
-      } finally {
-        file.close();
+        const file = Deno.openSync(this.realPath(path), {
+          write: true,
+          createNew: true,
+          mode: 0o644,
+        });
+        try {
+          const data = new TextEncoder().encode(text);
+          let written = 0;
+          while (written < data.length) written += file.writeSync(data.subarray(written));
+        } finally {
+          file.close();
+        }
+        return true;
+      } catch (e) {
+        if (e instanceof Deno.errors.AlreadyExists) return false;
+        throw fileError(e, "write", path);
       }
-      return true;
-    } catch (e) {
-      if (e instanceof Deno.errors.AlreadyExists) return false;
-      throw fileError(e, "write", path);
-    }
+    });
   }
 
-  async remove(path: string): Promise<boolean> {
-    try {
-      await Deno.remove(this.realPath(path));
-      return true;
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return false;
-      throw fileError(e, "write", path);
-    }
+  remove(path: string): Promise<boolean> {
+    return settle(() => {
+      try {
+        Deno.removeSync(this.realPath(path));
+        return true;
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return false;
+        throw fileError(e, "write", path);
+      }
+    });
   }
 
-  async rename(from: string, to: string): Promise<boolean> {
-    try {
-      await Deno.rename(this.realPath(from), this.realPath(to));
-      return true;
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return false;
-      throw fileError(e, "write", to);
-    }
+  rename(from: string, to: string): Promise<boolean> {
+    return settle(() => {
+      try {
+        Deno.renameSync(this.realPath(from), this.realPath(to));
+        return true;
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return false;
+        throw fileError(e, "write", to);
+      }
+    });
   }
 
-  async ensureDir(path: string): Promise<void> {
-    try {
-      await Deno.mkdir(this.realPath(path), { recursive: true, mode: 0o755 });
-    } catch (e) {
-      throw fileError(e, "write", path);
-    }
+  ensureDir(path: string): Promise<void> {
+    return settle(() => {
+      try {
+        Deno.mkdirSync(this.realPath(path), { recursive: true, mode: 0o755 });
+      } catch (e) {
+        throw fileError(e, "write", path);
+      }
+    });
   }
 
   async withLock<T>(path: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(this.realPath(path), { read: true, write: true, create: true });
+      file = Deno.openSync(this.realPath(path), { read: true, write: true, create: true });
     } catch (e) {
       throw fileError(e, "write", path);
     }
     try {
       try {
-        await Promise.race([file.lock(true), timeout(waitMs)]);
+        // The usual case takes the lock at once; only contention pays for a timer (the first
+        // setTimeout of a process costs milliseconds, and the hook runs before every boot).
+        if (!file.tryLockSync(true)) await Promise.race([file.lock(true), timeout(waitMs)]);
       } catch {
         throw new PptkitError(
           ExitCode.TempFail,

@@ -13,6 +13,7 @@ import { addressKey, formatBsf, formatSelector, parseAddress, type PciAddress } 
 import { dataError } from "./errors.ts";
 import { detectIommu, type IommuFacts, type IommuKind } from "./acpi.ts";
 import {
+  countHostDrivers,
   deviceFindings,
   deviceLabel,
   type Finding,
@@ -251,6 +252,7 @@ export function buildInventory(input: InventoryInput): Inventory {
   const devices: InventoryDevice[] = [];
   const byKey = new Map<string, InventoryDevice>();
 
+  const hostDrivers = countHostDrivers(input.listing.devices);
   for (const device of input.listing.devices) {
     const bsf = formatBsf(device.address);
     const where = bsf === null ? undefined : loader.reserved.get(bsf);
@@ -275,7 +277,7 @@ export function buildInventory(input: InventoryInput): Inventory {
     const users = input.usage?.get(addressKey(device.address)) ?? [];
     const key = addressKey(device.address);
     const own = [
-      ...deviceFindings(device, input.listing.devices),
+      ...deviceFindings(device, hostDrivers),
       ...(input.usageFindings?.get(key) ?? []),
     ];
     const { status, text } = statusOf(device, reserved, users);
@@ -373,14 +375,9 @@ export function loaderFacts(
   devices: readonly PciDevice[],
   captured: boolean,
 ): LoaderFacts {
-  const bootReserved = kenv === null ? null : new Set(kenvReservedDevices(kenv).map((d) => d.bsf));
   if (!captured) {
     return {
-      reserved: new Map(),
-      bootReserved,
-      vmmLoad: null,
-      amdviEnabled: kenv !== null && tunableNumber(kenv.get("hw.vmm.amdvi.enable") ?? "0") === 1,
-      rebootPending: false,
+      ...runningKernelFacts(kenv),
       findings: [{
         level: "info",
         code: "loader-conf-unknown",
@@ -390,6 +387,7 @@ export function loaderFacts(
       }],
     };
   }
+  const bootReserved = runningKernelFacts(kenv).bootReserved;
   const values = loaderValues(loader.files);
   const reservedList = reservedDevices(values);
   const findings: Finding[] = [
@@ -415,8 +413,35 @@ export function loaderFacts(
   };
 }
 
+/** Options of {@linkcode loadHostFacts}. */
+export interface HostFactsOptions {
+  /**
+   * Only the devices of these host slots, as the running kernel sees them (no loader.conf,
+   * which is about the next boot): what `hook prestart` needs before a VM starts.
+   */
+  readonly slots?: readonly PciAddress[];
+}
+
+/**
+ * Reservation facts of the running kernel alone (kenv), for a check about this boot: what the
+ * next boot will do does not decide whether a VM can start now.
+ */
+export function runningKernelFacts(kenv: ReadonlyMap<string, string> | null): LoaderFacts {
+  return {
+    reserved: new Map(),
+    bootReserved: kenv === null ? null : new Set(kenvReservedDevices(kenv).map((d) => d.bsf)),
+    vmmLoad: null,
+    amdviEnabled: kenv !== null && tunableNumber(kenv.get("hw.vmm.amdvi.enable") ?? "0") === 1,
+    rebootPending: false,
+    findings: [],
+  };
+}
+
 /** Gathers and parses every fact of a host: the input of {@linkcode buildInventory}, without VM usage. */
-export async function loadHostFacts(host: Host): Promise<InventoryInput> {
+export async function loadHostFacts(
+  host: Host,
+  options: HostFactsOptions = {},
+): Promise<InventoryInput> {
   const [pciconf, acpidump, kldstat, sysctl, uname, kenv] = await Promise.all([
     host.capture("pciconf"),
     host.capture("acpidump"),
@@ -426,17 +451,18 @@ export async function loadHostFacts(host: Host): Promise<InventoryInput> {
     host.capture("kenv"),
   ]);
   const source = host.kind === "snapshot" ? `${host.description}/pciconf.txt` : "pciconf output";
-  const listing = parsePciconf(pciconf ?? "", source);
+  const listing = parsePciconf(pciconf ?? "", source, { slots: options.slots });
   const release = releaseOf(uname);
   const iommu = detectIommu(acpidump);
-  const files = await readLoaderFiles(host, release);
-  const loader = loaderFacts(
-    files,
-    kenv === null ? null : parseKenv(kenv),
-    iommu.ivrs,
-    listing.devices,
-    files.present > 0 || host.kind === "live",
-  );
+  const kernelEnv = kenv === null ? null : parseKenv(kenv);
+  let loader: LoaderFacts;
+  if (options.slots !== undefined) {
+    loader = runningKernelFacts(kernelEnv);
+  } else {
+    const files = await readLoaderFiles(host, release);
+    const captured = host.kind === "live" || files.present > 0;
+    loader = loaderFacts(files, kernelEnv, iommu.ivrs, listing.devices, captured);
+  }
   return {
     listing,
     iommu,

@@ -128,8 +128,19 @@ export interface PciconfListing {
 
 /** Yields `[lineNumber, text]` for `\n`, `\r\n` and `\r` line ends. */
 export function* lines(text: string): Generator<[number, string]> {
-  let start = 0;
   let n = 1;
+  if (!text.includes("\r")) {
+    // The common case: native indexOf finds line ends far faster than a character loop.
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      yield [n++, text.slice(start, end)];
+      start = end + 1;
+    }
+    return;
+  }
+  let start = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 10 || c === 13) {
@@ -176,10 +187,15 @@ function hexField(text: string, width: number, prefixed: boolean): string | null
     digits = text.slice(2);
   }
   if (digits.length === 0 || digits.length > width) return null;
+  let upper = false;
   for (let i = 0; i < digits.length; i++) {
-    if (!isHexDigit(digits.charCodeAt(i))) return null;
+    const c = digits.charCodeAt(i);
+    if (!isHexDigit(c)) return null;
+    if (c >= 65 && c <= 70) upper = true;
   }
-  return digits.toLowerCase().padStart(width, "0");
+  // pciconf prints lower case at full width: then the slice is the answer, no copies.
+  const lower = upper ? digits.toLowerCase() : digits;
+  return lower.length === width ? lower : lower.padStart(width, "0");
 }
 
 /** The part of a header line that pciconf prints after the selector. */
@@ -193,16 +209,25 @@ interface HeaderFields {
   subdeviceId: string;
 }
 
-/** `class=0x.. rev=0x.. hdr=0x.. vendor=0x.. device=0x.. subvendor=0x.. subdevice=0x..` or the old `card=`/`chip=` layout. */
-function readKeyValueFields(tokens: string[]): HeaderFields | string {
-  const kv = new Map<string, string>();
-  for (const t of tokens) {
-    const eq = t.indexOf("=");
-    if (eq <= 0) return `unexpected field "${clip(t)}"`;
-    kv.set(t.slice(0, eq), t.slice(eq + 1));
+/**
+ * The value of `key=` in a header's fields (`text` from `from`): the key must start a field,
+ * so `device=` never matches inside `subdevice=`. Index lookups, no splitting: a large capture
+ * has thousands of headers.
+ */
+function fieldValue(text: string, from: number, key: string): string | undefined {
+  for (let i = text.indexOf(key, from); i >= 0; i = text.indexOf(key, i + 1)) {
+    if (!isSpace(text.charCodeAt(i - 1))) continue;
+    let end = i + key.length;
+    while (end < text.length && !isSpace(text.charCodeAt(end))) end++;
+    return text.slice(i + key.length, end);
   }
+  return undefined;
+}
+
+/** `class=0x.. rev=0x.. hdr=0x.. vendor=0x.. device=0x.. subvendor=0x.. subdevice=0x..` or the old `card=`/`chip=` layout, after the selector at `from`. */
+function readKeyValueFields(line: string, from: number): HeaderFields | string {
   const get = (key: string, width: number): string | null => {
-    const v = kv.get(key);
+    const v = fieldValue(line, from, `${key}=`);
     return v === undefined ? null : hexField(v, width, true);
   };
   const classCode = get("class", 6);
@@ -267,18 +292,19 @@ function clip(text: string): string {
 
 /** A header line is `name@pci...:` at the start of the line (copies may indent it). */
 function looksLikeHeader(line: string): boolean {
-  const at = line.indexOf("@pci");
-  if (at <= 0) return false;
-  const indent = indentOf(line);
-  // A header's name has no blanks in it.
-  for (let i = indent; i < at; i++) if (isSpace(line.charCodeAt(i))) return false;
-  return true;
+  return headerAt(line, indentOf(line), line.length);
+}
+
+/** A device name (no blanks) then `@pci`, starting at `at` and within `end`. */
+function headerAt(text: string, at: number, end: number): boolean {
+  let i = at;
+  while (i < end && !isSpace(text.charCodeAt(i)) && text.charCodeAt(i) !== 64) i++;
+  return i > at && i < end && text.startsWith("@pci", i);
 }
 
 /** One capability with its continuation lines joined by a space. */
 interface CapText {
   kind: "cap" | "ecap";
-  id: string;
   text: string;
 }
 
@@ -288,61 +314,80 @@ interface Draft {
   address: PciAddress;
   name: string;
   fields: HeaderFields;
-  verbose: Map<string, string>;
+  /** The `-v` lines: vendor, device (model), class and subclass strings. */
+  verbose: Partial<Record<"vendor" | "device" | "class" | "subclass", string>>;
+  verboseSeen: boolean;
   caps: CapText[];
   bars: Bar[];
   /** Where continuation lines go: the last cap, or nowhere after a non-cap line. */
   openCap: CapText | null;
 }
 
-/** `vendor     = 'Intel Corporation'` -> ["vendor", "Intel Corporation"]. */
-function readVerboseLine(trimmed: string): [string, string] | null {
-  const eq = trimmed.indexOf(" = ");
-  if (eq <= 0) return null;
-  const key = trimmed.slice(0, eq).trimEnd();
-  if (key !== "vendor" && key !== "device" && key !== "class" && key !== "subclass") return null;
-  let value = trimmed.slice(eq + 3).trim();
+/** The `-v` keys pciconf prints, as they start an indented line. */
+const VERBOSE_KEYS = ["vendor ", "device ", "class ", "subclass "];
+
+/** `    vendor     = 'Intel Corporation'` -> ["vendor", "Intel Corporation"]; `at` is the indent. */
+function readVerboseAt(
+  text: string,
+  at: number,
+  end: number,
+): ["vendor" | "device" | "class" | "subclass", string] | null {
+  let key: string | undefined;
+  for (const k of VERBOSE_KEYS) {
+    if (text.startsWith(k, at)) {
+      key = k;
+      break;
+    }
+  }
+  if (key === undefined) return null;
+  const eq = text.indexOf(" = ", at);
+  if (eq < 0 || eq >= end) return null;
+  for (let i = at + key.length; i < eq; i++) if (!isSpace(text.charCodeAt(i))) return null;
+  let value = text.slice(eq + 3, end).trim();
   if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) {
     value = value.slice(1, -1);
   }
-  return [key, value];
+  return [key.trimEnd() as "vendor" | "device" | "class" | "subclass", value];
 }
 
-/** `cap 05[ac] = text` / `ecap 0010[160] = text` -> CapText. */
-function readCapLine(trimmed: string): CapText | null {
-  const kind = trimmed.startsWith("cap ") ? "cap" : trimmed.startsWith("ecap ") ? "ecap" : null;
+/** Capability texts pptkit reads; the others (power, AER, vendor, ...) are never stored. */
+const USED_CAPS = ["MSI", "PCI-Express ", "PCI Advanced Features", "SR-IOV", "SRIOV"];
+
+/**
+ * A `cap XX[YY] = ` or `ecap XXXX[YYY] = ` line in `text` from `at` (after the indent) to `end`:
+ * "other" for a capability pptkit does not read, null when the line is not a capability.
+ * Works on offsets into the whole listing, so the lines of a large capture cost no copies.
+ */
+function readCapAt(text: string, at: number, end: number): CapText | "other" | null {
+  const kind = text.startsWith("cap ", at) ? "cap" : text.startsWith("ecap ", at) ? "ecap" : null;
   if (kind === null) return null;
-  const open = trimmed.indexOf("[");
-  const eq = trimmed.indexOf("] = ");
-  if (open < 0 || eq < open) return null;
-  const id = trimmed.slice(kind.length + 1, open).trim().toLowerCase();
-  return { kind, id, text: trimmed.slice(eq + 4).trim() };
+  const eq = text.indexOf("] = ", at);
+  if (eq < 0 || eq >= end) return null;
+  const from = eq + 4;
+  if (!USED_CAPS.some((p) => text.startsWith(p, from))) return "other";
+  return { kind, text: text.slice(from, end) };
 }
 
-/** `bar   [10] = type Memory, range 32, base 0x30100000, size 1048576, enabled`. */
-function readBarLine(trimmed: string): Bar | null {
-  if (!trimmed.startsWith("bar ")) return null;
-  const open = trimmed.indexOf("[");
-  const close = trimmed.indexOf("] = type ");
-  if (open < 0 || close < open) return null;
-  const register = trimmed.slice(open + 1, close);
-  const parts = trimmed.slice(close + "] = type ".length).split(",").map((p) => p.trim());
-  if (parts.length < 5) return null;
-  const field = (prefix: string) => {
-    const p = parts.find((x) => x.startsWith(prefix));
-    return p === undefined ? null : p.slice(prefix.length).trim();
-  };
-  const range = Number(field("range "));
-  const size = Number(field("size "));
-  const base = field("base ");
-  if (!Number.isFinite(range) || !Number.isFinite(size) || base === null) return null;
+/** `    bar   [10] = type Memory, range 32, base 0x30100000, size 1048576, enabled`. */
+function readBarAt(text: string, at: number, end: number): Bar | null {
+  if (!text.startsWith("bar ", at)) return null;
+  const open = text.indexOf("[", at);
+  const close = text.indexOf("] = type ", at);
+  if (open < 0 || close < open || close >= end) return null;
+  const register = text.slice(open + 1, close);
+  const body = text.slice(close + "] = type ".length, end).trimEnd();
+  const comma = body.indexOf(",");
+  const range = numberAfter(body, "range ");
+  const size = numberAfter(body, "size ");
+  const base = tokenAfter(body, "base ");
+  if (comma < 0 || range === null || size === null || base === null) return null;
   return {
     register,
-    type: parts[0],
+    type: body.slice(0, comma),
     range,
     base,
     size,
-    enabled: parts[parts.length - 1] === "enabled",
+    enabled: body.endsWith(" enabled"),
   };
 }
 
@@ -390,7 +435,7 @@ function readMsix(text: string): Msix | null {
     table = tokenAfter(text, "in maps ") ?? tokenAfter(text, "in map ");
     pba = tokenAfter(text, " and ") ?? table;
   }
-  return { messages, table, pba, enabled: words(text).some((w) => w.startsWith("enabled")) };
+  return { messages, table, pba, enabled: hasWord(text, "enabled") };
 }
 
 /** Port types pciconf's cap.c prints, longest first so `root endpoint` beats `root port`. */
@@ -406,24 +451,33 @@ const PCIE_TYPES = [
   "endpoint",
 ];
 
-/** `PCI-Express 2 root endpoint max data 128(128) FLR` + continuation lines. */
+/** True when `word` stands alone in `text` (blanks, commas or the ends around it). */
+function hasWord(text: string, word: string): boolean {
+  for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
+    const before = i === 0 ? 32 : text.charCodeAt(i - 1);
+    const after = i + word.length >= text.length ? 32 : text.charCodeAt(i + word.length);
+    if ((isSpace(before) || before === 44) && (isSpace(after) || after === 44)) return true;
+  }
+  return false;
+}
+
+/** `PCI-Express 2 root endpoint max data 128(128) FLR` (the first line says all pptkit needs). */
 function readPcie(text: string): Pcie | null {
   if (!text.startsWith("PCI-Express ")) return null;
   let i = "PCI-Express ".length;
   while (i < text.length && !isSpace(text.charCodeAt(i))) i++; // capability version
   while (i < text.length && isSpace(text.charCodeAt(i))) i++;
-  const rest = text.slice(i);
-  let type = PCIE_TYPES.find((t) => rest.startsWith(t));
+  let type = PCIE_TYPES.find((t) => text.startsWith(t, i));
   if (type === undefined) {
-    const n = numberAfter(rest, "type ");
+    const n = numberAfter(text.slice(i), "type ");
     type = n === null ? "unknown" : `type ${n}`;
   }
-  const tokens = words(rest.slice(type.length));
-  const ariAt = tokens.indexOf("ARI");
+  const rest = i + type.length;
+  const ari = text.indexOf(" ARI ", rest);
   return {
     type,
-    flr: tokens.includes("FLR"),
-    ari: ariAt < 0 ? null : tokens[ariAt + 1] === "enabled",
+    flr: hasWord(text.slice(rest), "FLR"),
+    ari: ari < 0 ? null : text.startsWith("enabled", ari + 5),
   };
 }
 
@@ -477,11 +531,11 @@ function finish(d: Draft, capabilitiesKnown: boolean, barsKnown: boolean): PciDe
     revision: d.fields.revision,
     headerType: d.fields.hdr & 0x7f,
     multiFunction: (d.fields.hdr & 0x80) !== 0,
-    vendor: d.verbose.get("vendor") ?? null,
-    model: d.verbose.get("device") ?? null,
-    class: d.verbose.get("class") ?? cls,
+    vendor: d.verbose.vendor ?? null,
+    model: d.verbose.device ?? null,
+    class: d.verbose.class ?? cls,
     // With -v, pciconf prints a subclass line only when it knows one.
-    subclass: d.verbose.size > 0 ? (d.verbose.get("subclass") ?? null) : sub,
+    subclass: d.verboseSeen ? (d.verbose.subclass ?? null) : sub,
     capabilitiesKnown,
     msi,
     msix,
@@ -508,16 +562,22 @@ function readHeader(line: string, lineNo: number): Draft | string {
   if (token.spelling !== "pciconf" || token.address === null || token.name === null) {
     return `bad selector "${clip(selector)}"`;
   }
-  const tokens = words(line.slice(end));
-  if (tokens.length === 0) return `no fields after "${clip(selector)}" (truncated line?)`;
-  const fields = tokens[0].includes("=") ? readKeyValueFields(tokens) : readColumnFields(tokens);
+  let first = end;
+  while (first < line.length && isSpace(line.charCodeAt(first))) first++;
+  if (first === line.length) return `no fields after "${clip(selector)}" (truncated line?)`;
+  const firstField = line.indexOf(" ", first);
+  const keyed = line.slice(first, firstField < 0 ? undefined : firstField).includes("=");
+  const fields = keyed
+    ? readKeyValueFields(line, first - 1)
+    : readColumnFields(words(line.slice(end)));
   if (typeof fields === "string") return fields;
   return {
     line: lineNo,
     address: token.address,
     name: token.name,
     fields,
-    verbose: new Map(),
+    verbose: {},
+    verboseSeen: false,
     caps: [],
     bars: [],
     openCap: null,
@@ -525,10 +585,53 @@ function readHeader(line: string, lineNo: number): Draft | string {
 }
 
 /**
+ * Starts the record of a header line: the new draft, or null when a partial parse does not
+ * want it (`wanted`: `@pciD:B:S:` of the wanted slots) or (with a skipped line) when the header
+ * is malformed. Pasted boots repeat devices: the key is the selector, the later record
+ * wins, in the place where the device first appeared (a Map keeps the first insertion's order).
+ * (A plain function, not a closure: the parse loop's variables stay in registers.)
+ */
+function startRecord(
+  line: string,
+  n: number,
+  drafts: Map<string, Draft>,
+  skipped: SkippedLine[],
+  wanted: readonly string[] | null,
+): Draft | null {
+  if (wanted !== null && !wanted.some((w) => line.includes(w))) return null;
+  const draft = readHeader(line, n);
+  if (typeof draft === "string") {
+    skipped.push({ line: n, reason: draft });
+    return null;
+  }
+  const a = draft.address;
+  drafts.set(`${a.domain}:${a.bus}:${a.slot}:${a.function}`, draft);
+  return draft;
+}
+
+/** Options of {@linkcode parsePciconf}. */
+export interface ParseOptions {
+  /**
+   * Parse only the functions of these host slots (domain, bus and slot of each address; every
+   * function of the slot is kept, siblings included). The records of other devices are
+   * skipped at the cost of a look at their header line: `hook prestart` needs the few
+   * devices of one VM, not the whole host.
+   */
+  readonly slots?: readonly PciAddress[];
+}
+
+/** A `cap`/`ecap` line anywhere: the capture was made with -c (for a partial parse). */
+const CAPABILITY_LINE = /\n[ \t]+e?cap [0-9a-f]+\[/;
+
+/**
  * Parses pciconf listing text. Throws a bad-input error (65) when the text holds no device;
  * `source` names the input in that message.
  */
-export function parsePciconf(text: string, source = "pciconf output"): PciconfListing {
+export function parsePciconf(
+  text: string,
+  source = "pciconf output",
+  options: ParseOptions = {},
+): PciconfListing {
   if (text.includes("\0")) {
     throw dataError(
       `${source} is binary, not pciconf text`,
@@ -540,63 +643,98 @@ export function parsePciconf(text: string, source = "pciconf output"): PciconfLi
   let current: Draft | null = null;
   let capabilitiesKnown = false;
   let barsKnown = false;
+  // `@pci0:1:0:` for each slot of a partial parse: a header is wanted when it has one of them.
+  const wanted = options.slots?.map((a) => `@pci${a.domain}:${a.bus}:${a.slot}:`) ?? null;
+  let headers = 0;
 
-  for (const [n, line] of lines(text)) {
-    if (line.trim().length === 0) continue;
-    if (looksLikeHeader(line)) {
-      const draft = readHeader(line, n);
-      if (typeof draft === "string") {
-        skipped.push({ line: n, reason: draft });
-        current = null;
-        continue;
+  // Lone CR line ends (old Mac copies) become LF; CRLF loses its CR. Only then is text copied.
+  const body = text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
+  let n = 0;
+  for (let pos = 0; pos < body.length;) {
+    if (current === null && wanted !== null) {
+      // A partial parse outside a wanted record: jump to the line of the next "@pci" (the next
+      // possible header) and count the lines passed over, instead of reading each of them.
+      const next = body.indexOf("@pci", pos);
+      if (next < 0) break;
+      const lineStart = body.lastIndexOf("\n", next) + 1;
+      for (
+        let i = body.indexOf("\n", pos);
+        i >= 0 && i < lineStart;
+        i = body.indexOf("\n", i + 1)
+      ) {
+        n++;
       }
-      const key =
-        `${draft.address.domain}:${draft.address.bus}:${draft.address.slot}:${draft.address.function}`;
-      // Pasted boots repeat devices: key on the selector, the later record wins.
-      drafts.delete(key);
-      drafts.set(key, draft);
-      current = draft;
+      if (lineStart > pos) pos = lineStart;
+    }
+    n++;
+    let end = body.indexOf("\n", pos);
+    if (end < 0) end = body.length;
+    const start = pos;
+    pos = end + 1;
+    let at = start;
+    while (at < end && isSpace(body.charCodeAt(at))) at++;
+    if (at === end) continue; // blank
+    if (at === start || current === null) {
+      // Headers start the line (web copies may indent them); anything else at the margin is a
+      // prompt, an elision ("...") or other text between records, not part of any device.
+      const line = body.slice(start, end);
+      if (looksLikeHeader(line)) {
+        headers++;
+        current = startRecord(line, n, drafts, skipped, wanted);
+      } else if (at === start) current = null;
       continue;
     }
-    if (indentOf(line) === 0) {
-      // A prompt, an elision ("...") or other text between records: not part of any device.
-      current = null;
-      continue;
-    }
-    if (current === null) continue;
-    const trimmed = line.trim();
-    const cap = readCapLine(trimmed);
+    const draft: Draft = current;
+    // Dispatch on the first letter: cap, ecap, bar, or a -v line (vendor, device, class,
+    // subclass); anything else is a continuation line or unknown.
+    const first = body.charCodeAt(at);
+    const cap = first === 99 || first === 101 ? readCapAt(body, at, end) : null;
     if (cap !== null) {
       capabilitiesKnown = true;
-      current.caps.push(cap);
-      current.openCap = cap;
+      if (cap === "other") {
+        draft.openCap = null;
+      } else {
+        draft.caps.push(cap);
+        // Only MSI-X (its table line) and SR-IOV (its VF lines) need their continuation lines.
+        draft.openCap = cap.text.startsWith("MSI-X") || cap.text.startsWith("SR") ? cap : null;
+      }
       continue;
     }
-    const bar = readBarLine(trimmed);
+    const bar = first === 98 ? readBarAt(body, at, end) : null;
     if (bar !== null) {
       barsKnown = true;
-      current.bars.push(bar);
-      current.openCap = null;
+      draft.bars.push(bar);
+      draft.openCap = null;
       continue;
     }
-    const verbose = readVerboseLine(trimmed);
+    const verbose = first === 118 || first === 100 || first === 99 || first === 115
+      ? readVerboseAt(body, at, end)
+      : null;
     if (verbose !== null) {
-      current.verbose.set(verbose[0], verbose[1]);
-      current.openCap = null;
+      draft.verbose[verbose[0]] = verbose[1];
+      draft.verboseSeen = true;
+      draft.openCap = null;
       continue;
     }
-    if (trimmed.startsWith("iov bar") || trimmed.includes("] = ")) {
-      current.openCap = null;
+    const eq = body.indexOf("] = ", at);
+    if (body.startsWith("iov bar", at) || (eq >= 0 && eq < end)) {
+      draft.openCap = null;
+      continue;
+    }
+    if (headerAt(body, at, end)) {
+      headers++;
+      current = startRecord(body.slice(start, end), n, drafts, skipped, wanted);
       continue;
     }
     // cap.c prints MSI-X table, PCIe link and SR-IOV details on deeper-indented lines.
-    if (current.openCap !== null) current.openCap.text += " " + trimmed;
+    if (draft.openCap !== null) draft.openCap.text += " " + body.slice(at, end).trimEnd();
   }
 
-  const devices = [...drafts.values()].sort((a, b) => a.line - b.line).map((d) =>
-    finish(d, capabilitiesKnown, barsKnown)
-  );
-  if (devices.length === 0) {
+  // A partial parse saw the capability lines of its own records only.
+  if (wanted !== null && !capabilitiesKnown) capabilitiesKnown = CAPABILITY_LINE.test(body);
+  const devices: PciDevice[] = [];
+  for (const d of drafts.values()) devices.push(finish(d, capabilitiesKnown, barsKnown));
+  if (devices.length === 0 && (wanted === null || headers === 0)) {
     const why = skipped.length > 0 ? `: line ${skipped[0].line}: ${skipped[0].reason}` : "";
     throw dataError(
       `no PCI device found in ${source}${why}`,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { detectIommu } from "../core/acpi.ts";
-import { deviceFindings, type Finding } from "../core/eligibility.ts";
+import { countHostDrivers, deviceFindings, type Finding } from "../core/eligibility.ts";
 import {
   buildInventory,
   type InventoryInput,
@@ -268,7 +268,7 @@ Deno.test("deviceFindings() names devices by B/S/F and carries the selector", ()
     "none9@pci0:4:0:0:\tclass=0x028000 rev=0x01 hdr=0x00 vendor=0x8086 device=0x2723 " +
       "subvendor=0x8086 subdevice=0x0084\n    cap 01[c8] = powerspec 3  supports D0 D3  current D0\n",
   ).devices;
-  const [f] = deviceFindings(d, [d]);
+  const [f] = deviceFindings(d, countHostDrivers([d]));
   assert.equal(f.code, "no-msi");
   assert.equal(f.device, "pci0:4:0:0");
   assert.ok(f.message.startsWith("4/0/0 "));
