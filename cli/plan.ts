@@ -121,9 +121,11 @@ is refused until --reset-slots.`,
     const host = await ctx.host();
     const config = await loadConfigFor(ctx, host);
     const vm = await loadVmConfig(host, config, name, wrapper as VmSource | undefined);
+    // Only the host slots the VM uses (siblings included, for the plugins) are parsed.
     const devices = parsePciconf(
       (await host.capture("pciconf")) ?? "",
       host.kind === "snapshot" ? `${host.description}/pciconf.txt` : "pciconf output",
+      { slots: vm.passthru.map((e) => e.address) },
     ).devices;
     const { loadPlugins } = await import("../core/plugins.ts");
     const plugins = await loadPlugins({ host, config, uid: currentUid() });

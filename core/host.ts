@@ -245,33 +245,37 @@ abstract class FileHost implements Host {
     }
   }
 
-  async writeFileAtomic(
-    path: string,
-    text: string,
-    options: AtomicWriteOptions = {},
-  ): Promise<void> {
+  writeFileAtomic(path: string, text: string, options: AtomicWriteOptions = {}): Promise<void> {
+    return settle(() => this.writeFileAtomicSync(path, text, options));
+  }
+
+  /** Synchronous, like the reads: a plan or a reserve writes one small file. */
+  private writeFileAtomicSync(path: string, text: string, options: AtomicWriteOptions): void {
     const real = this.realPath(path);
     const slash = real.lastIndexOf("/");
     const dir = slash > 0 ? real.slice(0, slash) : ".";
     const tmp = `${real}.tmp`;
-    const before = await this.stat(path);
+    const before = this.statSync(path);
     if (before !== null && !before.isFile) {
       throw new PptkitError(ExitCode.CantCreate, `cannot write ${path}: not a regular file`);
     }
     try {
       if (options.backup !== undefined && before !== null) {
-        const old = await Deno.readFile(real);
-        await writeDurably(this.realPath(options.backup), old, before.mode ?? 0o644);
+        writeDurably(this.realPath(options.backup), Deno.readFileSync(real), before.mode ?? 0o644);
       }
       const mode = before?.mode ?? options.mode ?? 0o644;
-      await writeDurably(tmp, new TextEncoder().encode(text), mode);
+      writeDurably(tmp, new TextEncoder().encode(text), mode);
       if (before !== null && before.uid !== null && before.gid !== null) {
-        await keepOwner(tmp, before.uid, before.gid);
+        keepOwner(tmp, before.uid, before.gid);
       }
-      await Deno.rename(tmp, real);
-      await syncDirectory(dir);
+      Deno.renameSync(tmp, real);
+      syncDirectory(dir);
     } catch (e) {
-      await Deno.remove(tmp).catch(() => {});
+      try {
+        Deno.removeSync(tmp);
+      } catch {
+        // Never created, or already renamed: nothing to clean up.
+      }
       throw fileError(e, "write", path);
     }
   }
@@ -379,23 +383,27 @@ function timeout(ms: number): Promise<never> {
 }
 
 /** Writes bytes to a fresh file with `mode` and fsyncs it. */
-async function writeDurably(path: string, data: Uint8Array, mode: number): Promise<void> {
-  await Deno.remove(path).catch(() => {});
-  const file = await Deno.open(path, { write: true, createNew: true, mode });
+function writeDurably(path: string, data: Uint8Array, mode: number): void {
+  try {
+    Deno.removeSync(path); // a temp file or backup left by a crashed run
+  } catch {
+    // Not there: the usual case.
+  }
+  const file = Deno.openSync(path, { write: true, createNew: true, mode });
   try {
     let written = 0;
-    while (written < data.length) written += await file.write(data.subarray(written));
-    await file.sync();
+    while (written < data.length) written += file.writeSync(data.subarray(written));
+    file.syncSync();
   } finally {
     file.close();
   }
   // createNew honours the umask; set the exact bits the original had.
-  await Deno.chmod(path, mode);
+  Deno.chmodSync(path, mode);
 }
 
-async function keepOwner(path: string, uid: number, gid: number): Promise<void> {
+function keepOwner(path: string, uid: number, gid: number): void {
   try {
-    await Deno.chown(path, uid, gid);
+    Deno.chownSync(path, uid, gid);
   } catch (e) {
     // Only root may give a file away; an unprivileged run writing its own file keeps its owner.
     if (!(e instanceof Deno.errors.PermissionDenied)) throw e;
@@ -403,11 +411,11 @@ async function keepOwner(path: string, uid: number, gid: number): Promise<void> 
 }
 
 /** fsync the directory so the rename itself survives a crash. */
-async function syncDirectory(dir: string): Promise<void> {
+function syncDirectory(dir: string): void {
   try {
-    const handle = await Deno.open(dir, { read: true });
+    const handle = Deno.openSync(dir, { read: true });
     try {
-      await handle.sync();
+      handle.syncSync();
     } finally {
       handle.close();
     }

@@ -584,9 +584,19 @@ function readHeader(line: string, lineNo: number): Draft | string {
   };
 }
 
+/** `pci0:1:0:` of a header `ppt0@pci0:1:0:1: ...`: its selector up to the function. */
+function slotOfHeader(line: string): string {
+  const at = line.indexOf("@pci");
+  let end = at + 1;
+  for (let colons = 0; end < line.length && colons < 3; end++) {
+    if (line.charCodeAt(end) === 58) colons++;
+  }
+  return line.slice(at + 1, end);
+}
+
 /**
  * Starts the record of a header line: the new draft, or null when a partial parse does not
- * want it (`wanted`: `@pciD:B:S:` of the wanted slots) or (with a skipped line) when the header
+ * want it (`wanted`: `pciD:B:S:` of the wanted slots) or (with a skipped line) when the header
  * is malformed. Pasted boots repeat devices: the key is the selector, the later record
  * wins, in the place where the device first appeared (a Map keeps the first insertion's order).
  * (A plain function, not a closure: the parse loop's variables stay in registers.)
@@ -596,9 +606,9 @@ function startRecord(
   n: number,
   drafts: Map<string, Draft>,
   skipped: SkippedLine[],
-  wanted: readonly string[] | null,
+  wanted: ReadonlySet<string> | null,
 ): Draft | null {
-  if (wanted !== null && !wanted.some((w) => line.includes(w))) return null;
+  if (wanted !== null && !wanted.has(slotOfHeader(line))) return null;
   const draft = readHeader(line, n);
   if (typeof draft === "string") {
     skipped.push({ line: n, reason: draft });
@@ -643,8 +653,10 @@ export function parsePciconf(
   let current: Draft | null = null;
   let capabilitiesKnown = false;
   let barsKnown = false;
-  // `@pci0:1:0:` for each slot of a partial parse: a header is wanted when it has one of them.
-  const wanted = options.slots?.map((a) => `@pci${a.domain}:${a.bus}:${a.slot}:`) ?? null;
+  // `pci0:1:0:` for each slot of a partial parse: a header is wanted when its selector starts so.
+  const wanted = options.slots === undefined
+    ? null
+    : new Set(options.slots.map((a) => `pci${a.domain}:${a.bus}:${a.slot}:`));
   let headers = 0;
 
   // Lone CR line ends (old Mac copies) become LF; CRLF loses its CR. Only then is text copied.
