@@ -231,13 +231,18 @@ export async function changeReservations(ctx: Context, mode: "reserve" | "releas
       fix: `use ${LOADER_CONF} or a ${LOADER_CONF_DIR}/*.conf drop-in`,
       file: target,
     }];
-    return { edit, findings: [...notRead, ...edit.findings] };
+    // Broken pptdevs lines the loader rejects are worth saying even when this edit is fine.
+    const syntax = inventory.host.findings.filter((f) => f.code.startsWith("pptdevs"));
+    return { edit, findings: [...notRead, ...syntax, ...edit.findings] };
   };
 
   if (dryRun) {
     const { edit, findings } = await compute();
     return { edit, written: false, bound: [], findings } satisfies ChangeResult;
   }
+  // Check the request before anything happens (no lock file, no binding for bad input); it is
+  // computed again under the lock, where another pptkit cannot change the files under it.
+  await compute();
   // Bind first: if devctl fails, everything is undone and the file was never touched.
   const toBind = targets.filter((t) =>
     mode === "reserve" ? t.entry?.device.driver !== "ppt" : t.entry?.device.driver === "ppt"

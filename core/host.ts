@@ -340,28 +340,59 @@ abstract class FileHost implements Host {
   }
 
   async withLock<T>(path: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
-    let file: Deno.FsFile;
-    try {
-      file = Deno.openSync(this.realPath(path), { read: true, write: true, create: true });
-    } catch (e) {
-      throw fileError(e, "write", path);
-    }
-    try {
+    const real = this.realPath(path);
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      let file: Deno.FsFile;
+      try {
+        file = Deno.openSync(real, { read: true, write: true, create: true });
+      } catch (e) {
+        throw fileError(e, "write", path);
+      }
       try {
         // The usual case takes the lock at once; only contention pays for a timer (the first
         // setTimeout of a process costs milliseconds, and the hook runs before every boot).
-        if (!file.tryLockSync(true)) await Promise.race([file.lock(true), timeout(waitMs)]);
+        if (!file.tryLockSync(true)) {
+          const left = deadline - Date.now();
+          await Promise.race([file.lock(true), timeout(Math.max(left, 0))]);
+        }
       } catch {
+        file.close();
         throw new PptkitError(
           ExitCode.TempFail,
           `${path} is locked by another pptkit`,
           "try again in a moment",
         );
       }
-      return await fn();
-    } finally {
-      file.close();
+      // The holder before us removes the lock file when it is done: a lock on a file that is
+      // no longer at the path locks nothing, so take the new one.
+      if (!sameFile(file, real)) {
+        file.close();
+        continue;
+      }
+      try {
+        return await fn();
+      } finally {
+        // Remove it while still holding it, so no lock file stays behind in /boot.
+        try {
+          Deno.removeSync(real);
+        } catch {
+          // Already gone: nothing to clean up.
+        }
+        file.close();
+      }
     }
+  }
+}
+
+/** True when the open file is still the one at `path` (same device and inode). */
+function sameFile(file: Deno.FsFile, path: string): boolean {
+  try {
+    const open = file.statSync();
+    const now = Deno.statSync(path);
+    return open.ino === now.ino && open.dev === now.dev;
+  } catch {
+    return false;
   }
 }
 

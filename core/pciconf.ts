@@ -584,6 +584,11 @@ function readHeader(line: string, lineNo: number): Draft | string {
   };
 }
 
+/** `pci0:1:0:` of a device: its selector up to the function. */
+function slotOfDevice(d: PciDevice): string {
+  return `pci${d.address.domain}:${d.address.bus}:${d.address.slot}:`;
+}
+
 /** `pci0:1:0:` of a header `ppt0@pci0:1:0:1: ...`: its selector up to the function. */
 function slotOfHeader(line: string): string {
   const at = line.indexOf("@pci");
@@ -595,9 +600,9 @@ function slotOfHeader(line: string): string {
 }
 
 /**
- * Starts the record of a header line: the new draft, or null when a partial parse does not
- * want it (`wanted`: `pciD:B:S:` of the wanted slots) or (with a skipped line) when the header
- * is malformed. Pasted boots repeat devices: the key is the selector, the later record
+ * Starts the record of a header line: the new draft; "unwanted" when a partial parse does not
+ * want it (`wanted`: `pciD:B:S:` of the wanted slots); null (with a skipped line) when the
+ * header is malformed. Pasted boots repeat devices: the key is the selector, the later record
  * wins, in the place where the device first appeared (a Map keeps the first insertion's order).
  * (A plain function, not a closure: the parse loop's variables stay in registers.)
  */
@@ -607,8 +612,8 @@ function startRecord(
   drafts: Map<string, Draft>,
   skipped: SkippedLine[],
   wanted: ReadonlySet<string> | null,
-): Draft | null {
-  if (wanted !== null && !wanted.has(slotOfHeader(line))) return null;
+): Draft | null | "unwanted" {
+  if (wanted !== null && !wanted.has(slotOfHeader(line))) return "unwanted";
   const draft = readHeader(line, n);
   if (typeof draft === "string") {
     skipped.push({ line: n, reason: draft });
@@ -657,7 +662,8 @@ export function parsePciconf(
   const wanted = options.slots === undefined
     ? null
     : new Set(options.slots.map((a) => `pci${a.domain}:${a.bus}:${a.slot}:`));
-  let headers = 0;
+  // Headers a partial parse passed over unread: they may be devices, or malformed.
+  let passedOver = 0;
 
   // Lone CR line ends (old Mac copies) become LF; CRLF loses its CR. Only then is text copied.
   const body = text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
@@ -691,8 +697,9 @@ export function parsePciconf(
       // prompt, an elision ("...") or other text between records, not part of any device.
       const line = body.slice(start, end);
       if (looksLikeHeader(line)) {
-        headers++;
-        current = startRecord(line, n, drafts, skipped, wanted);
+        const record = startRecord(line, n, drafts, skipped, wanted);
+        if (record === "unwanted") passedOver++;
+        current = record === "unwanted" ? null : record;
       } else if (at === start) current = null;
       continue;
     }
@@ -734,8 +741,9 @@ export function parsePciconf(
       continue;
     }
     if (headerAt(body, at, end)) {
-      headers++;
-      current = startRecord(body.slice(start, end), n, drafts, skipped, wanted);
+      const record = startRecord(body.slice(start, end), n, drafts, skipped, wanted);
+      if (record === "unwanted") passedOver++;
+      current = record === "unwanted" ? null : record;
       continue;
     }
     // cap.c prints MSI-X table, PCIe link and SR-IOV details on deeper-indented lines.
@@ -746,7 +754,13 @@ export function parsePciconf(
   if (wanted !== null && !capabilitiesKnown) capabilitiesKnown = CAPABILITY_LINE.test(body);
   const devices: PciDevice[] = [];
   for (const d of drafts.values()) devices.push(finish(d, capabilitiesKnown, barsKnown));
-  if (devices.length === 0 && (wanted === null || headers === 0)) {
+  if (devices.length === 0 && passedOver > 0) {
+    // None of the wanted slots: read everything, so a broken listing is an error here too
+    // rather than "no such device".
+    const all = parsePciconf(text, source);
+    return { ...all, devices: all.devices.filter((d) => wanted!.has(slotOfDevice(d))) };
+  }
+  if (devices.length === 0) {
     const why = skipped.length > 0 ? `: line ${skipped[0].line}: ${skipped[0].reason}` : "";
     throw dataError(
       `no PCI device found in ${source}${why}`,

@@ -274,3 +274,32 @@ Deno.test("classNames() follows pciconf's class table", () => {
   assert.deepEqual(classNames("058000"), ["memory", null]);
   assert.deepEqual(classNames("ff0000"), [null, null]);
 });
+
+Deno.test("parsePciconf() with slots parses only those host slots, siblings included", () => {
+  const text = sample("pciconf-lvbc-gigabyte-z370m-82599-sriov-vf-ppt-ari-fbsd13.1-bsdhw");
+  const full = parsePciconf(text);
+  const part = parsePciconf(text, "x", { slots: [{ domain: 0, bus: 6, slot: 0, function: 130 }] });
+  assert.deepEqual(part.devices.map((d) => d.name), [
+    "ix0",
+    "ix1",
+    "none3",
+    "ppt0",
+    "ppt1",
+    "ppt2",
+  ]);
+  for (const d of part.devices) {
+    assert.deepEqual(d, full.devices.find((f) => f.name === d.name), `${d.name} is the same`);
+  }
+  assert.equal(part.capabilitiesKnown, true);
+  const none = parsePciconf(text, "x", { slots: [{ domain: 0, bus: 99, slot: 0, function: 0 }] });
+  assert.deepEqual(none.devices, [], "a slot the host does not have: no device, no error");
+});
+
+Deno.test("parsePciconf() with slots still rejects a text with no valid device (65)", () => {
+  for (const text of ["", "ppt0@pci0:1:0:0:\n", "ppt0@pci0:999:0:0:\tclass=0x030000 rev=0xa1\n"]) {
+    assert.throws(
+      () => parsePciconf(text, "x", { slots: [{ domain: 0, bus: 1, slot: 0, function: 0 }] }),
+      (e) => e instanceof PptkitError && e.exitCode === 65,
+    );
+  }
+});
