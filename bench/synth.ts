@@ -24,6 +24,8 @@
  * @module
  */
 
+import { prng } from "../tests/helpers.ts";
+
 /** What to generate. */
 export interface SynthOptions {
   /** Exact number of PCI functions (records) in pciconf.txt; at least 16. */
@@ -63,18 +65,6 @@ const PPTDEVS_MAX = 128;
 const PORT_SLOTS = Array.from({ length: 30 }, (_, i) => i + 1).filter((s) =>
   ![2, 20, 23].includes(s)
 );
-
-/** mulberry32: a small, fast, well-mixed 32-bit generator; deterministic for a seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
 
@@ -205,7 +195,7 @@ class Builder {
   readonly rand: () => number;
 
   constructor(seed: number) {
-    this.rand = random(seed);
+    this.rand = prng(seed);
   }
 
   pick<T>(items: readonly T[]): T {

@@ -428,6 +428,14 @@ function optionsAdvice(opts: string): ExplainCheck {
 
 const PASSTHRU = "bhyve (pci_passthru.c)";
 
+/** The PCI requester id vtd.c prints (`bus << 8 | slot << 3 | function`) as an address. */
+function deviceOfRid(hex: string): PciAddress | null {
+  const rid = parseInt(hex, 16);
+  return Number.isNaN(rid)
+    ? null
+    : { domain: 0, bus: rid >> 8, slot: (rid >> 3) & 0x1f, function: rid & 7 };
+}
+
 const KNOWN: readonly Known[] = [
   {
     id: "not-ppt",
@@ -813,10 +821,7 @@ const KNOWN: readonly Known[] = [
     source: "kernel (vtd.c, panic)",
     formats: ["vtd_add_device: device %x is not in scope for any DMA remapping unit"],
     explain(values) {
-      const rid = parseInt(values[0], 16);
-      const device = Number.isNaN(rid)
-        ? null
-        : { domain: 0, bus: rid >> 8, slot: (rid >> 3) & 0x1f, function: rid & 7 };
+      const device = deviceOfRid(values[0]);
       return {
         device,
         meaning: "the firmware's DMAR table covers no remapping unit for this device (PCI " +
@@ -832,10 +837,7 @@ const KNOWN: readonly Known[] = [
     source: "kernel (vtd.c, panic)",
     formats: ["vtd_add_device: device %x is already owned by domain %d"],
     explain(values) {
-      const rid = parseInt(values[0], 16);
-      const device = Number.isNaN(rid)
-        ? null
-        : { domain: 0, bus: rid >> 8, slot: (rid >> 3) & 0x1f, function: rid & 7 };
+      const device = deviceOfRid(values[0]);
       return {
         device,
         meaning: `the device was added to a second IOMMU domain while domain ${values[1]} ` +

@@ -252,6 +252,12 @@ function readKeyValueFields(line: string, from: number): HeaderFields | string {
   if (subvendorId === null || subdeviceId === null) {
     return "missing or bad subvendor=/subdevice= (or card=)";
   }
+  return headerFields([classCode, revision, hdr, vendorId, deviceId, subvendorId, subdeviceId]);
+}
+
+/** The fields in pciconf's order (class rev hdr vendor device subvendor subdevice), all read. */
+function headerFields(f: readonly string[]): HeaderFields {
+  const [classCode, revision, hdr, vendorId, deviceId, subvendorId, subdeviceId] = f;
   return {
     classCode,
     revision,
@@ -266,24 +272,14 @@ function readKeyValueFields(line: string, from: number): HeaderFields | string {
 /** `pciconf -ll`: `class rev hdr vendor device subvendor subdevice` as bare hex columns. */
 function readColumnFields(tokens: string[]): HeaderFields | string {
   if (tokens.length !== 7) return `expected 7 columns after the selector, found ${tokens.length}`;
-  const [c, r, h, v, d, sv, sd] = tokens;
-  const classCode = hexField(c, 6, false), revision = hexField(r, 2, false);
-  const hdr = hexField(h, 2, false);
-  const vendorId = hexField(v, 4, false), deviceId = hexField(d, 4, false);
-  const subvendorId = hexField(sv, 4, false), subdeviceId = hexField(sd, 4, false);
-  if (
-    classCode === null || revision === null || hdr === null || vendorId === null ||
-    deviceId === null || subvendorId === null || subdeviceId === null
-  ) return "bad hexadecimal column";
-  return {
-    classCode,
-    revision,
-    hdr: parseInt(hdr, 16),
-    vendorId,
-    deviceId,
-    subvendorId,
-    subdeviceId,
-  };
+  const widths = [6, 2, 2, 4, 4, 4, 4];
+  const fields: string[] = [];
+  for (let i = 0; i < widths.length; i++) {
+    const value = hexField(tokens[i], widths[i], false);
+    if (value === null) return "bad hexadecimal column";
+    fields.push(value);
+  }
+  return headerFields(fields);
 }
 
 function clip(text: string): string {

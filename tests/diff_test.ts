@@ -1,17 +1,6 @@
 import assert from "node:assert/strict";
 import { unifiedDiff } from "../core/diff.ts";
-
-/** Small seeded PRNG (mulberry32): the random tests are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "./helpers.ts";
 
 /** Lines with their "\n", as patch(1) sees them. */
 function linesOf(text: string): string[] {

@@ -93,3 +93,25 @@ export async function snapshotWith(
 export function errorLines(stderr: string): string[] {
   return stderr.split("\n").filter((l) => l !== "");
 }
+
+/** Small seeded PRNG (mulberry32): random tests and synthetic hosts are the same every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** True when a path exists (a dangling symlink counts). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

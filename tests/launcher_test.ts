@@ -8,7 +8,7 @@
  * in place of the bundle (PPTKIT_BUNDLE): the launcher's exact deno flags, a script of ours.
  */
 import assert from "node:assert/strict";
-import { DEMO, errorLines, LAUNCHER, pptkit, type RunResult, scratch } from "./helpers.ts";
+import { DEMO, errorLines, exists, LAUNCHER, pptkit, type RunResult, scratch } from "./helpers.ts";
 
 /** One `pptkit:` line, maybe a `hint:` line, no trace, nothing on stdout, the exit code. */
 function assertError(r: RunResult, code: number, pattern: RegExp) {
@@ -49,15 +49,6 @@ async function stubCommands(dir: string): Promise<Stubs> {
   await stub("devctl", `echo "devctl $*" >>'${devctlLog}'`);
   await stub("rm", `echo "rm $*" >>'${rmLog}'`);
   return { path: `${bin}:/usr/bin:/bin`, devctlLog, rmLog };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 Deno.test("launcher: a VM directory outside the allowed paths is refused (77, one line)", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { PciAddress } from "../core/address.ts";
 import { PptkitError } from "../core/errors.ts";
+import { prng } from "./helpers.ts";
 import {
   amdviEnabled,
   amdviFinding,
@@ -37,18 +38,6 @@ import {
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-/** Small seeded PRNG (mulberry32): the random tests are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(rng: () => number, items: readonly T[]): T {
   return items[Math.floor(rng() * items.length)];

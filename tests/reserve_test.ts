@@ -3,7 +3,7 @@
  * `--root` directories with stub FreeBSD commands on PATH.
  */
 import assert from "node:assert/strict";
-import { copyDir, DEMO, errorLines, pptkit, type RunResult, scratch } from "./helpers.ts";
+import { copyDir, DEMO, errorLines, exists, pptkit, type RunResult, scratch } from "./helpers.ts";
 
 const LOADER = "root/boot/loader.conf";
 
@@ -86,15 +86,6 @@ Deno.test("reserve writes atomically, keeps a backup and the mode; a second run 
     await cleanup();
   }
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("reserve on a host without loader.conf adds pptdevs and vmm_load at the top", async () => {
   const [dir, cleanup] = await scratch();

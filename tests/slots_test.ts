@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { ExitCode, PptkitError } from "../core/errors.ts";
+import { prng } from "./helpers.ts";
 import { parsePciconf, type PciDevice } from "../core/pciconf.ts";
 import { builtinPlugins, createRegistry, type PluginRegistry } from "../core/plugins.ts";
 import {
@@ -468,18 +469,6 @@ Deno.test("budget: planning 256 entries takes less than 20 ms", () => {
 
 // ---------------------------------------------------------------------------------------------
 // Property test
-
-/** mulberry32: a small seeded PRNG, so every run draws the same cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random host: cards of several kinds on buses 1..n. */
 function randomHost(rand: () => number): PciDevice[] {

@@ -30,6 +30,7 @@ import {
   isEntry,
   joinPath,
   listWhileScanning,
+  passthruNotArray,
   readEntry,
   readWhileScanning,
   type VmConfig,
@@ -123,14 +124,7 @@ export function parseHosterVmConfig(text: string, file: string, vm: string): VmC
   if (list === undefined || list.type === "null") {
     // Hoster writes "passthru" only when set (omitempty).
   } else if (list.type !== "array") {
-    findings.push(configFinding(
-      file,
-      doc.lineOf(list.offset),
-      `"passthru" must be an array of strings, not ${describeNode(list)}`,
-      list.type === "string"
-        ? `write "passthru": [${JSON.stringify(list.value)}]`
-        : `write "passthru": ["1/0/0", "1/0/1"]`,
-    ));
+    findings.push(passthruNotArray(file, doc.lineOf(list.offset), describeNode(list), list.value));
   } else {
     for (const item of list.children ?? []) {
       const line = doc.lineOf(item.offset);

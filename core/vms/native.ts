@@ -39,6 +39,7 @@ import {
   joinPath,
   listWhileScanning,
   optionProblem,
+  passthruNotArray,
   readEntry,
   readWhileScanning,
   type VmConfig,
@@ -141,14 +142,7 @@ export function parseNativeConfig(text: string, file: string, vm: string): VmCon
   if (list === undefined) {
     // A VM without devices is a valid config: nothing to pass.
   } else if (list.type !== "array") {
-    findings.push(configFinding(
-      file,
-      at(doc, list),
-      `"passthru" must be an array of strings, not ${describeNode(list)}`,
-      list.type === "string"
-        ? `write "passthru": [${JSON.stringify(list.value)}]`
-        : `write "passthru": ["1/0/0", "1/0/1"]`,
-    ));
+    findings.push(passthruNotArray(file, at(doc, list), describeNode(list), list.value));
   } else {
     for (const item of list.children ?? []) {
       if (item.type !== "string") {

@@ -275,3 +275,20 @@ export async function listWhileScanning(
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** The finding for a `"passthru"` that is not an array (`"passthru": "1/0/0"`), with the fix. */
+export function passthruNotArray(
+  file: string,
+  line: number | undefined,
+  found: string,
+  value: unknown,
+): Finding {
+  return configFinding(
+    file,
+    line,
+    `"passthru" must be an array of strings, not ${found}`,
+    typeof value === "string"
+      ? `write "passthru": [${JSON.stringify(value)}]`
+      : `write "passthru": ["1/0/0", "1/0/1"]`,
+  );
+}
