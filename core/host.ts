@@ -176,6 +176,32 @@ abstract class FileHost implements Host {
     return joinPath(this.root, path);
   }
 
+  /** Directory listings read so far (null: no such directory); any write clears them. */
+  private readonly listings = new Map<string, Listing>();
+
+  /**
+   * False when the directory listing says a real path does not exist. Many optional files are
+   * absent (loader.conf.local, pptkit.jsonc, plugin dirs, ps.txt): asking the directory is
+   * far cheaper than the first NotFound error a process builds, which costs milliseconds in a
+   * large bundle. True when the listing cannot be read (then the file itself is tried).
+   */
+  protected mayExist(real: string): boolean {
+    const slash = real.lastIndexOf("/");
+    if (slash <= 0) return true;
+    const dir = real.slice(0, slash);
+    let names = this.listings.get(dir);
+    if (names === undefined) {
+      names = this.mayExist(dir) ? listNames(dir) : null;
+      this.listings.set(dir, names);
+    }
+    return names === "unknown" || (names !== null && names.has(real.slice(slash + 1)));
+  }
+
+  /** Forgets the listings after a change to the file tree. */
+  protected changed(): void {
+    this.listings.clear();
+  }
+
   abstract capture(name: CaptureName): Promise<string | null>;
   abstract run(tool: ToolName, args: readonly string[]): Promise<RunResult>;
 
@@ -189,6 +215,7 @@ abstract class FileHost implements Host {
    */
   private readTextSync(path: string): string | null {
     const real = this.realPath(path);
+    if (!this.mayExist(real)) return null;
     let bytes: Uint8Array;
     try {
       bytes = Deno.readFileSync(real);
@@ -213,6 +240,7 @@ abstract class FileHost implements Host {
   }
 
   private readDirSync(path: string): string[] | null {
+    if (!this.mayExist(this.realPath(path))) return null;
     const names: string[] = [];
     try {
       for (const entry of Deno.readDirSync(this.realPath(path))) names.push(entry.name);
@@ -228,6 +256,7 @@ abstract class FileHost implements Host {
   }
 
   private statSync(path: string): FileInfo | null {
+    if (!this.mayExist(this.realPath(path))) return null;
     try {
       const s = Deno.lstatSync(this.realPath(path));
       return {
@@ -246,6 +275,7 @@ abstract class FileHost implements Host {
   }
 
   writeFileAtomic(path: string, text: string, options: AtomicWriteOptions = {}): Promise<void> {
+    this.changed();
     return settle(() => this.writeFileAtomicSync(path, text, options));
   }
 
@@ -281,6 +311,7 @@ abstract class FileHost implements Host {
   }
 
   createExclusive(path: string, text: string): Promise<boolean> {
+    this.changed();
     // Sync and without fsync: an ownership lock lives in the run dir and means nothing after a
     // crash or a reboot (no VM survives those), so durability would only slow every VM start.
     return settle(() => {
@@ -306,6 +337,7 @@ abstract class FileHost implements Host {
   }
 
   remove(path: string): Promise<boolean> {
+    this.changed();
     return settle(() => {
       try {
         Deno.removeSync(this.realPath(path));
@@ -318,6 +350,7 @@ abstract class FileHost implements Host {
   }
 
   rename(from: string, to: string): Promise<boolean> {
+    this.changed();
     return settle(() => {
       try {
         Deno.renameSync(this.realPath(from), this.realPath(to));
@@ -330,6 +363,7 @@ abstract class FileHost implements Host {
   }
 
   ensureDir(path: string): Promise<void> {
+    this.changed();
     return settle(() => {
       try {
         Deno.mkdirSync(this.realPath(path), { recursive: true, mode: 0o755 });
@@ -340,6 +374,7 @@ abstract class FileHost implements Host {
   }
 
   async withLock<T>(path: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
+    this.changed();
     const real = this.realPath(path);
     const deadline = Date.now() + waitMs;
     for (;;) {
@@ -393,6 +428,20 @@ function sameFile(file: Deno.FsFile, path: string): boolean {
     return open.ino === now.ino && open.dev === now.dev;
   } catch {
     return false;
+  }
+}
+
+/** A directory's names; null when it does not exist; "unknown" when it cannot be listed. */
+type Listing = ReadonlySet<string> | null | "unknown";
+
+/** Lists a directory (a path outside what the launcher grants cannot be: "unknown"). */
+function listNames(dir: string): Listing {
+  try {
+    const names = new Set<string>();
+    for (const entry of Deno.readDirSync(dir)) names.add(entry.name);
+    return names;
+  } catch (e) {
+    return e instanceof Deno.errors.NotFound ? null : "unknown";
   }
 }
 
@@ -599,6 +648,7 @@ export class SnapshotHost extends FileHost {
     const file = this.captureFile(name);
     let bytes: Uint8Array;
     try {
+      if (!this.mayExist(file)) throw new Deno.errors.NotFound(file);
       bytes = Deno.readFileSync(file);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
