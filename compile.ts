@@ -147,6 +147,8 @@ async function main(): Promise<void> {
       "--no-remote",
       "--no-npm",
       "--no-prompt",
+      // The launcher's V8 tier for most commands (a binary cannot pick one per command).
+      "--v8-flags=--no-opt",
       ...flags,
       "--target",
       target,

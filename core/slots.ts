@@ -123,6 +123,13 @@ function list(texts: readonly string[]): string {
     : `${texts.slice(0, -1).join(", ")} and ${texts[texts.length - 1]}`;
 }
 
+/** Like {@linkcode list}, but a long error line names 8 entries and counts the rest. */
+function brief(texts: readonly string[]): string {
+  return texts.length <= 12
+    ? list(texts)
+    : `${texts.slice(0, 8).join(", ")} and ${texts.length - 8} more`;
+}
+
 function checkSlotOption(name: string, slot: number, min: number, max: number): void {
   if (!Number.isInteger(slot) || slot < min || slot > max) {
     throw new PptkitError(
@@ -293,7 +300,7 @@ export function allocateGuestSlots(
       const left = units.slice(n).filter((u) => u.slot < 0)
         .flatMap((u) => u.members.map((i) => requests[i].text));
       throw fail(
-        `no free guest slot left for ${list(left)}: slots ${firstSlot}-${LPC_SLOT - 1} are taken`,
+        `no free guest slot left for ${brief(left)}: slots ${firstSlot}-${LPC_SLOT - 1} are taken`,
         "use a lower --first-slot, fewer --used-slots, or group functions of one device " +
           "(without the - prefix) so that they share a slot",
       );
@@ -367,7 +374,7 @@ function groupFunctions(
   }
   if (members.length > FUNCTIONS_PER_SLOT) {
     throw fail(
-      `${members.length} functions of one device (${list(texts)}) do not fit one guest slot, ` +
+      `${members.length} functions of one device (${brief(texts)}) do not fit one guest slot, ` +
         `which holds at most ${FUNCTIONS_PER_SLOT}`,
       "split some of them into guest slots of their own with the - prefix",
     );
