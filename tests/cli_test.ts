@@ -4,8 +4,10 @@
  */
 import assert from "node:assert/strict";
 import {
+  copyDir,
   DEMO,
   errorLines,
+  FIXTURES,
   pptkit,
   type RunResult,
   SAMPLES,
@@ -283,6 +285,45 @@ Deno.test("a live run on a non-FreeBSD machine says pciconf is missing (69)", as
     const r = await pptkit(["list", "--root", dir], { env: { PATH: dir } });
     assertError(r, 69, /^pptkit: pciconf not found: pptkit runs on FreeBSD hosts$/);
     assert.match(r.stderr, /hint: use --snapshot DIR elsewhere/);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("list shows In use by: and Conflict: from every VM config source", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    // fixtures/vms: a host with native, Hoster, vm-bhyve and CBSD configs of VMs.
+    const vms = `${FIXTURES}/vms`;
+    await copyDir(`${vms}/native/root`, `${dir}/root`);
+    await copyDir(`${vms}/hoster/root`, `${dir}/root`);
+    await copyDir(`${vms}/vm-bhyve/root`, `${dir}/root`);
+    await Deno.copyFile(`${vms}/pciconf.txt`, `${dir}/pciconf.txt`);
+    await Deno.copyFile(`${vms}/cbsd/cbsd-ppt.txt`, `${dir}/cbsd-ppt.txt`);
+    await Deno.writeTextFile(
+      `${dir}/root/usr/local/etc/pptkit/pptkit.jsonc`,
+      '{ "zfsMountpoints": { "tank/vm-unencrypted": "/tank/vms" } }\n',
+    );
+    const r = await pptkit(["list", "--json", "--snapshot", dir]);
+    assert.equal(r.code, 0, r.stderr);
+    const by = (bsf: string) =>
+      JSON.parse(r.stdout).devices.find((d: { bsf: string }) => d.bsf === bsf);
+    const users = (bsf: string) =>
+      by(bsf).usedBy.map((u: { vm: string; source: string }) => `${u.vm}/${u.source}`);
+    assert.equal(by("2/0/1").statusText, "In use by: win10");
+    assert.deepEqual(users("2/0/1"), ["win10/vm-bhyve"]);
+    assert.equal(by("5/0/0").statusText, "In use by: sriov");
+    assert.deepEqual(users("5/0/0"), ["sriov/native"]);
+    assert.equal(by("6/0/0").statusText, "Conflict: fw1, nic, split-nic");
+    assert.deepEqual(users("6/0/0"), ["fw1/cbsd", "nic/vm-bhyve", "split-nic/hoster"]);
+    assert.equal(by("6/0/0").status, "conflict");
+    assert.ok(
+      by("6/0/0").findings.some((f: { code: string }) => f.code === "conflict"),
+      "a conflict finding names the VMs",
+    );
+    assert.match(by("1/0/0").statusText, /^Conflict: gpu, test-vm-1, test-vm-2, win10$/);
+    const table = await pptkit(["list", "--snapshot", dir]);
+    assert.match(table.stdout, /│ ppt3 +│ pci0:2:0:1: .*│ In use by: win10 +│/);
   } finally {
     await cleanup();
   }
