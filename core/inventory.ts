@@ -396,6 +396,18 @@ export function loaderFacts(
     ...duplicateFindings(values),
     ...multiDomainFindings(reservedList, devices.map((d) => d.address)),
   ];
+  // A reservation the host has no device for: a card removed or moved, or a typo.
+  const present = new Set(devices.map((d) => formatBsf(d.address)));
+  for (const r of reservedList) {
+    if (present.has(r.bsf)) continue;
+    findings.push({
+      level: "warn",
+      code: "unknown-device",
+      message: `${reservationWhere(r)} reserves ${r.bsf}, but this host has no device there`,
+      fix: `remove it: pptkit release ${r.bsf}`,
+      ...(r.file === null ? {} : { file: r.file, line: r.line! }),
+    });
+  }
   const vmm = vmmLoadFinding(values);
   if (vmm !== null) findings.push(vmm);
   const amdvi = amdviFinding(values, hasAmdVi);

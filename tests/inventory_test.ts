@@ -280,3 +280,16 @@ Deno.test("parseSysctl() and vmmInKldstat() read their captures", () => {
   assert.equal(vmmInKldstat(" 1   73 0xffffffff80200000  1f41500 kernel\n"), false);
   assert.equal(vmmInKldstat(null), null);
 });
+
+Deno.test("unknown-device: a pptdevs token with no device on this host", () => {
+  const facts = factsFrom('vmm_load="YES"\npptdevs="1/0/0 9/0/0"\n');
+  const f = facts.findings.find((x) => x.code === "unknown-device");
+  assert.equal(f?.level, "warn");
+  assert.equal(
+    f?.message,
+    "/boot/loader.conf:2 pptdevs reserves 9/0/0, but this host has no device there",
+  );
+  assert.equal(f?.fix, "remove it: pptkit release 9/0/0");
+  assert.equal(f?.line, 2);
+  assert.equal(facts.findings.filter((x) => x.code === "unknown-device").length, 1);
+});
