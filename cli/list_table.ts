@@ -63,11 +63,11 @@ export function renderListTable(
   const headers = [
     { header: "PPT Device" },
     { header: "PCI ID Raw" },
-    { header: "Type" },
+    { header: "Type", wrap: 4 },
     { header: "Bhyve PCI ID" },
-    { header: "Vendor", wrap: true },
-    { header: "Model", wrap: true },
-    { header: "Status" },
+    { header: "Vendor", wrap: 2 },
+    { header: "Model", wrap: 1 },
+    { header: "Status", wrap: 3 },
   ];
   if (all) headers.push({ header: "Eligible" });
   return renderTable({

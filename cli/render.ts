@@ -15,8 +15,11 @@ export type TableStyle = "rounded" | "plain";
 /** One column of a table. */
 export interface Column {
   readonly header: string;
-  /** This column may be wrapped onto several lines when the table is too wide. */
-  readonly wrap?: boolean;
+  /**
+   * This column may be wrapped onto several lines when the table is too wide; a number orders
+   * the columns whose words must be cut when wrapping at word boundaries is not enough (1 first).
+   */
+  readonly wrap?: boolean | number;
 }
 
 /** A table to draw. */
@@ -99,6 +102,14 @@ function centre(text: string, width: number): string {
 /** Splits text into lines of at most `width` cells, at spaces when possible. */
 export function wrapText(text: string, width: number): string[] {
   if (width <= 0 || displayWidth(text) <= width) return [text];
+  // A painted cell is wrapped as plain text and each line painted again, so no colour runs on
+  // into the table's borders.
+  const open = text.startsWith(ESC) ? text.indexOf("m") + 1 : 0;
+  const close = text.lastIndexOf(ESC);
+  if (open > 0 && close > open && text.endsWith("m") && !text.slice(open, close).includes(ESC)) {
+    const on = text.slice(0, open), off = text.slice(close);
+    return wrapText(text.slice(open, close), width).map((l) => on + l + off);
+  }
   const out: string[] = [];
   let line = "";
   for (const word of text.split(" ")) {
@@ -110,10 +121,13 @@ export function wrapText(text: string, width: number): string[] {
         line = "";
         continue;
       }
-      const head = w.slice(0, room);
+      // Break after a "/" when one falls in the room (display/VGA), else cut the word.
+      const slash = w.lastIndexOf("/", room - 1);
+      const cut = slash > 0 ? slash + 1 : room;
+      const head = w.slice(0, cut);
       out.push(line === "" ? head : `${line} ${head}`);
       line = "";
-      w = w.slice(room);
+      w = w.slice(cut);
     }
     if (line === "") line = w;
     else if (displayWidth(line) + 1 + displayWidth(w) <= width) line += " " + w;
@@ -126,7 +140,10 @@ export function wrapText(text: string, width: number): string[] {
   return out;
 }
 
-/** Column widths: the widest cell, then shrink wrappable columns to fit `maxWidth`. */
+/**
+ * Column widths: the widest cell, then the wrappable columns give up width, the widest of them
+ * first, until the table fits `maxWidth` (or cannot shrink more).
+ */
 function columnWidths(table: Table, overhead: number): number[] {
   const widths = table.columns.map((c, i) =>
     Math.max(
@@ -136,15 +153,36 @@ function columnWidths(table: Table, overhead: number): number[] {
   );
   const max = table.maxWidth;
   if (max === undefined || max === null) return widths;
+  // First down to each column's longest word (lines break between words), then, if that is
+  // not enough, down to the header (words are cut).
+  const longestWord = table.columns.map((c, i) =>
+    Math.max(
+      displayWidth(c.header),
+      ...table.rows.flatMap((r) => (r[i] ?? "").split(" ").map((w) => displayWidth(w))),
+    )
+  );
+  const headers = table.columns.map((c) => displayWidth(c.header));
   let excess = widths.reduce((a, b) => a + b, 0) + overhead - max;
-  for (let i = widths.length - 1; i >= 0 && excess > 0; i--) {
-    if (!table.columns[i].wrap) continue;
-    const floor = Math.max(displayWidth(table.columns[i].header), 12);
-    const cut = Math.min(excess, widths[i] - floor);
-    if (cut > 0) {
-      widths[i] -= cut;
-      excess -= cut;
+  // Word boundaries first, the widest column giving up a cell at a time.
+  while (excess > 0) {
+    let widest = -1;
+    for (let i = 0; i < widths.length; i++) {
+      if (!table.columns[i].wrap || widths[i] <= longestWord[i]) continue;
+      if (widest < 0 || widths[i] > widths[widest]) widest = i;
     }
+    if (widest < 0) break;
+    widths[widest]--;
+    excess--;
+  }
+  // Then words are cut, in the columns' order of priority, each down to its header.
+  const order = table.columns.map((c, i) => ({ i, rank: c.wrap === true ? 1 : Number(c.wrap) }))
+    .filter((c) => table.columns[c.i].wrap)
+    .sort((a, b) => a.rank - b.rank);
+  for (const { i } of order) {
+    const cut = Math.min(excess, widths[i] - headers[i]);
+    if (cut <= 0) continue;
+    widths[i] -= cut;
+    excess -= cut;
   }
   return widths;
 }

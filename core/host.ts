@@ -711,7 +711,9 @@ export function terminal(): { isTty: boolean; columns: number | null } {
   let columns: number | null = null;
   if (isTty) {
     try {
-      columns = Deno.consoleSize().columns;
+      // A terminal that reports no size (0 columns, as some pseudo-terminals do) is not wrapped.
+      const size = Deno.consoleSize().columns;
+      columns = size >= 20 ? size : null;
     } catch {
       columns = null;
     }
