@@ -328,3 +328,17 @@ Deno.test("list shows In use by: and Conflict: from every VM config source", asy
     await cleanup();
   }
 });
+
+Deno.test("plugins lists the built-in plugins and the compatibility rules with their sources", async () => {
+  const r = await pptkit(["plugins", "--json", "--snapshot", DEMO]);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.schema, "pptkit.plugins/1");
+  const names = doc.plugins.map((p: { name: string }) => p.name);
+  for (const name of ["amd_gpu", "intel_nic", "nvidia", "qlogic"]) assert.ok(names.includes(name));
+  assert.ok(doc.rules.length > 0);
+  assert.ok(doc.rules.every((rule: { source: string }) => rule.source.length > 0), "sources");
+  const table = await pptkit(["plugins", "--snapshot", DEMO]);
+  assert.match(table.stdout, /│ nvidia +│ /);
+  assert.match(table.stdout, /Compatibility rules/);
+});

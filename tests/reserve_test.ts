@@ -394,3 +394,20 @@ Deno.test("reserve --now without vmm.ko loaded says why (69) and changes nothing
     await cleanup();
   }
 });
+
+Deno.test("release refuses a device a running VM holds (75) and changes nothing", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const host = await demoCopy(dir);
+    // test-vm-1 (the demo's Hoster VM, which passes 1/0/0 and 1/0/1) is running.
+    await Deno.writeTextFile(`${host}/ps.txt`, "  PID COMMAND\n 4242 bhyve: test-vm-1 (bhyve)\n");
+    const before = await Deno.readTextFile(`${host}/${LOADER}`);
+    const r = await pptkit(["release", "1/0/0", "--snapshot", host]);
+    assertOneLineError(r, 75, /cannot release 1\/0\/0: VM test-vm-1 is running with it/);
+    assert.equal(await Deno.readTextFile(`${host}/${LOADER}`), before);
+    const list = JSON.parse((await pptkit(["list", "--json", "--snapshot", host])).stdout);
+    assert.equal(list.devices[0].statusText, "Running in: test-vm-1");
+  } finally {
+    await cleanup();
+  }
+});
