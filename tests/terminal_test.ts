@@ -12,7 +12,8 @@ async function onTerminal(args: string, cols: number, env: Record<string, string
   const command = `stty cols ${cols} rows 50; exec ${LAUNCHER} ${args}`;
   const out = await new Deno.Command("script", {
     args: ["-qec", command, "/dev/null"],
-    env: { PPTKIT_DENO: Deno.execPath(), ...env },
+    // NO_COLOR="" counts as unset (no-color.org), whatever the test runner's environment says.
+    env: { PPTKIT_DENO: Deno.execPath(), NO_COLOR: "", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
