@@ -28,8 +28,8 @@
 import { COMMANDS } from "../cli/commands.ts";
 import type { Context } from "../cli/command.ts";
 import { PptkitError } from "../core/errors.ts";
-import type { Host } from "../core/host.ts";
-import { SnapshotHost } from "../core/host.ts";
+import type { Host } from "../core/host/host.ts";
+import { SnapshotHost } from "../core/host/snapshot.ts";
 import { loadConfig } from "../core/config.ts";
 import { loadInventory } from "../core/inventory.ts";
 import { parsePciconf } from "../core/pciconf.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Host } from "../core/host.ts";
+import type { Host } from "../core/host/host.ts";
 
 /** One option of a command (or a global one). */
 export interface OptionSpec {

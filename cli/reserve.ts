@@ -22,7 +22,7 @@ import {
 import { unifiedDiff } from "../core/diff.ts";
 import { type Finding, hasError } from "../core/eligibility.ts";
 import { dataError, ExitCode, PptkitError } from "../core/errors.ts";
-import type { Host } from "../core/host.ts";
+import type { Host } from "../core/host/host.ts";
 import {
   type Inventory,
   type InventoryDevice,

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { lines } from "./pciconf.ts";
+import { lines } from "./text.ts";
 
 /** The IOMMU kinds of DESIGN §6; `unknown` when no acpidump output was available. */
 export type IommuKind = "vt-d" | "amd-vi" | "none" | "unknown";

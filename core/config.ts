@@ -1,7 +1,6 @@
 /**
- * pptkit's own configuration, `/usr/local/etc/pptkit/pptkit.jsonc`, and the JSON(C) reading that
- * pptkit's other JSON files share (VM configs, quirk rules, slot maps): every value keeps the line
- * it was written on, so that every complaint can say `file:line`.
+ * pptkit's own configuration, `/usr/local/etc/pptkit/pptkit.jsonc` (read with core/jsonc.ts, so
+ * every complaint can say `file:line`).
  *
  * The file is JSON with comments; every key is optional. A missing default file means the
  * defaults; a missing file named with `--config` is an error (66); broken JSONC, an unknown key or
@@ -40,29 +39,28 @@
  * @module
  */
 
-import {
-  type Node as JsonNode,
-  type ParseError,
-  parseTree,
-  printParseErrorCode,
-} from "jsonc-parser";
 import { ExitCode, PptkitError } from "./errors.ts";
-import type { Host } from "./host.ts";
+import type { Host } from "./host/host.ts";
+import {
+  describeNode,
+  isSyntaxError,
+  type JsonDoc,
+  type JsonNode,
+  parseJsonDoc,
+  properties,
+} from "./jsonc.ts";
+import {
+  DEFAULT_CONFIG_FILE,
+  DEFAULT_NATIVE_VM_DIR,
+  DEFAULT_PLUGIN_DIR,
+  DEFAULT_QUIRKS_DIR,
+  DEFAULT_RUN_DIR,
+  DEFAULT_STATE_DIR,
+  HOSTER_CONFIG_DIRS,
+} from "./paths.ts";
+import { clip } from "./text.ts";
 import { VM_SOURCES, type VmSource } from "./vms/types.ts";
 
-export type { JsonNode };
-
-/** Where pptkit looks for its configuration when `--config` is not given. */
-export const DEFAULT_CONFIG_FILE = "/usr/local/etc/pptkit/pptkit.jsonc";
-
-/** Hoster's own search order for `host_config.json` (HosterCore `locations.GetConfigFolders`). */
-export const HOSTER_CONFIG_DIRS: readonly string[] = [
-  "/opt/hoster-core/config_files",
-  "/opt/hoster/config_files",
-  "/usr/local/hoster",
-  "/etc/hoster",
-  "/root/hoster/config_files",
-];
 
 /** pptkit's settings, with every default filled in. */
 export interface PptkitConfig {
@@ -96,154 +94,18 @@ export function defaultConfig(): PptkitConfig {
     sources: null,
     hoster: { configDirs: HOSTER_CONFIG_DIRS, datasets: null, vmDirs: null },
     vmBhyve: { vmDir: null },
-    native: { dir: "/usr/local/etc/pptkit/vms" },
+    native: { dir: DEFAULT_NATIVE_VM_DIR },
     zfsMountpoints: {},
-    stateDir: "/var/db/pptkit",
-    runDir: "/var/run/pptkit",
-    pluginDirs: ["/usr/local/etc/pptkit/plugins"],
-    quirksDir: "/usr/local/etc/pptkit/quirks.d",
+    stateDir: DEFAULT_STATE_DIR,
+    runDir: DEFAULT_RUN_DIR,
+    pluginDirs: [DEFAULT_PLUGIN_DIR],
+    quirksDir: DEFAULT_QUIRKS_DIR,
   };
 }
 
 /** `<stateDir>/slots/<vm>.json`: where `plan` keeps a VM's guest addresses. */
 export function slotMapPath(config: PptkitConfig, vm: string): string {
   return `${config.stateDir.replace(/\/+$/, "")}/slots/${vm}.json`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// JSON(C) documents with line numbers
-
-/** A parsed JSON(C) text that can say on which line each value was written. */
-export interface JsonDoc {
-  readonly file: string;
-  /** The top-level value. */
-  readonly root: JsonNode;
-  /** 1-based line of a character offset. */
-  lineOf(offset: number): number;
-}
-
-/** Why a JSON(C) text could not be parsed: the first error, with its line. */
-export interface JsonSyntaxError {
-  readonly file: string;
-  readonly line: number;
-  readonly message: string;
-}
-
-/** Offsets where each line starts, for offset -> line look-ups by binary search. */
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10) starts.push(i + 1);
-    else if (c === 13 && text.charCodeAt(i + 1) !== 10) starts.push(i + 1);
-  }
-  return starts;
-}
-
-function lineAt(starts: readonly number[], offset: number): number {
-  let lo = 0, hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo + 1;
-}
-
-/** `CloseBraceExpected` -> `close brace expected`. */
-function errorWords(error: ParseError): string {
-  const name = printParseErrorCode(error.error);
-  let out = "";
-  for (let i = 0; i < name.length; i++) {
-    const ch = name[i];
-    const upper = ch >= "A" && ch <= "Z";
-    out += upper ? (i > 0 ? " " : "") + ch.toLowerCase() : ch;
-  }
-  return out;
-}
-
-/**
- * Parses JSON with comments (or, with `strict`, plain JSON as Go's encoding/json reads it: no
- * comments, no trailing commas). Returns the document or the first syntax error with its line.
- */
-export function parseJsonDoc(
-  text: string,
-  file: string,
-  strict = false,
-): JsonDoc | JsonSyntaxError {
-  const starts = lineStarts(text);
-  const errors: ParseError[] = [];
-  const root = parseTree(text, errors, {
-    allowTrailingComma: !strict,
-    disallowComments: strict,
-    allowEmptyContent: false,
-  });
-  if (errors.length > 0) {
-    const first = errors[0];
-    return { file, line: lineAt(starts, first.offset), message: errorWords(first) };
-  }
-  if (root === undefined) return { file, line: 1, message: "no JSON value (empty file)" };
-  return { file, root, lineOf: (offset) => lineAt(starts, offset) };
-}
-
-/** True when {@linkcode parseJsonDoc} failed. */
-export function isSyntaxError(doc: JsonDoc | JsonSyntaxError): doc is JsonSyntaxError {
-  return "message" in doc;
-}
-
-/** The properties of an object node as `[key, keyNode, valueNode]`, in file order. */
-export function properties(node: JsonNode): [string, JsonNode, JsonNode][] {
-  const out: [string, JsonNode, JsonNode][] = [];
-  if (node.type !== "object") return out;
-  for (const prop of node.children ?? []) {
-    const [key, value] = prop.children ?? [];
-    if (key !== undefined && value !== undefined) out.push([String(key.value), key, value]);
-  }
-  return out;
-}
-
-/** The value node of `key` in an object node (the last one, as JSON.parse would take). */
-export function property(node: JsonNode, key: string): JsonNode | undefined {
-  let found: JsonNode | undefined;
-  for (const [k, , value] of properties(node)) if (k === key) found = value;
-  return found;
-}
-
-/** The plain value of a node. */
-export function nodeValue(node: JsonNode): unknown {
-  switch (node.type) {
-    case "object": {
-      const out: Record<string, unknown> = {};
-      for (const [k, , v] of properties(node)) out[k] = nodeValue(v);
-      return out;
-    }
-    case "array":
-      return (node.children ?? []).map(nodeValue);
-    default:
-      return node.value;
-  }
-}
-
-/** How a message names what a node holds: `a string "x"`, `a number 5`, `an object`. */
-export function describeNode(node: JsonNode): string {
-  switch (node.type) {
-    case "string":
-      return `a string ${JSON.stringify(clip(String(node.value)))}`;
-    case "number":
-      return `a number ${node.value}`;
-    case "boolean":
-      return `${node.value}`;
-    case "null":
-      return "null";
-    case "array":
-      return "an array";
-    default:
-      return "an object";
-  }
-}
-
-function clip(text: string): string {
-  return text.length > 60 ? text.slice(0, 57) + "..." : text;
 }
 
 // ---------------------------------------------------------------------------------------------

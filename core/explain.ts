@@ -22,7 +22,7 @@ import { addressKey, formatBsf, parseAddress, type PciAddress } from "./address.
 import { PptkitError } from "./errors.ts";
 import type { Inventory, InventoryDevice } from "./inventory.ts";
 import { describeLock, isBusy, type LockFile, lockState, type RunningVms } from "./ownership.ts";
-import { lines } from "./pciconf.ts";
+import { lines } from "./text.ts";
 
 /** The outcome of one check against the host. */
 export type CheckResult =

@@ -20,7 +20,7 @@ import {
   isEligible,
   sortFindings,
 } from "./eligibility.ts";
-import type { Host } from "./host.ts";
+import type { Host } from "./host/host.ts";
 import { usageStatus } from "./vms/usage.ts";
 import {
   amdviEnabled,
@@ -42,7 +42,8 @@ import {
   vmmLoadedByLoader,
   vmmLoadFinding,
 } from "./loader_conf.ts";
-import { lines, parsePciconf, type PciconfListing, type PciDevice } from "./pciconf.ts";
+import { parsePciconf, type PciconfListing, type PciDevice } from "./pciconf.ts";
+import { lines } from "./text.ts";
 
 /** The inventory statuses of DESIGN §6. */
 export type DeviceStatus =

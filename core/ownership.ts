@@ -28,9 +28,9 @@ import { addressKey, formatBsf, formatSelector, type PciAddress } from "./addres
 import type { Finding, FindingCode } from "./eligibility.ts";
 import { deviceLabel } from "./eligibility.ts";
 import { PptkitError } from "./errors.ts";
-import type { Host } from "./host.ts";
+import type { Host } from "./host/host.ts";
 import type { Inventory, InventoryDevice } from "./inventory.ts";
-import { lines } from "./pciconf.ts";
+import { lines } from "./text.ts";
 
 /** Where locks live when pptkit.jsonc does not say otherwise. */
 export const DEFAULT_RUN_DIR = "/var/run/pptkit";

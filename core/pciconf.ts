@@ -17,6 +17,17 @@
 
 import { parseAddress, type PciAddress, splitDeviceName } from "./address.ts";
 import { dataError } from "./errors.ts";
+import { classNames } from "./pciconf/classes.ts";
+import {
+  numberAfter,
+  readMsi,
+  readMsix,
+  readPcie,
+  readSriov,
+  tokenAfter,
+} from "./pciconf/caps.ts";
+import { type HeaderFields, readColumnFields, readKeyValueFields } from "./pciconf/header.ts";
+import { clip, isSpaceOrTab, lines } from "./text.ts";
 
 /** MSI capability (`cap 05`). */
 export interface Msi {
@@ -126,39 +137,9 @@ export interface PciconfListing {
   readonly capabilitiesKnown: boolean;
 }
 
-/** Yields `[lineNumber, text]` for `\n`, `\r\n` and `\r` line ends. */
-export function* lines(text: string): Generator<[number, string]> {
-  let n = 1;
-  if (!text.includes("\r")) {
-    // The common case: native indexOf finds line ends far faster than a character loop.
-    let start = 0;
-    while (start < text.length) {
-      let end = text.indexOf("\n", start);
-      if (end < 0) end = text.length;
-      yield [n++, text.slice(start, end)];
-      start = end + 1;
-    }
-    return;
-  }
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10 || c === 13) {
-      yield [n++, text.slice(start, i)];
-      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
-      start = i + 1;
-    }
-  }
-  if (start < text.length) yield [n, text.slice(start)];
-}
-
-function isSpace(code: number): boolean {
-  return code === 32 || code === 9;
-}
-
 function indentOf(line: string): number {
   let i = 0;
-  while (i < line.length && isSpace(line.charCodeAt(i))) i++;
+  while (i < line.length && isSpaceOrTab(line.charCodeAt(i))) i++;
   return i;
 }
 
@@ -167,123 +148,12 @@ function words(text: string): string[] {
   const out: string[] = [];
   let i = 0;
   while (i < text.length) {
-    while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+    while (i < text.length && isSpaceOrTab(text.charCodeAt(i))) i++;
     const start = i;
-    while (i < text.length && !isSpace(text.charCodeAt(i))) i++;
+    while (i < text.length && !isSpaceOrTab(text.charCodeAt(i))) i++;
     if (i > start) out.push(text.slice(start, i));
   }
   return out;
-}
-
-function isHexDigit(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
-}
-
-/** `0x1234` or `1234` -> lower-case hex padded to `width`; null when not hex or too wide. */
-function hexField(text: string, width: number, prefixed: boolean): string | null {
-  let digits = text;
-  if (prefixed) {
-    if (!text.startsWith("0x") && !text.startsWith("0X")) return null;
-    digits = text.slice(2);
-  }
-  if (digits.length === 0 || digits.length > width) return null;
-  let upper = false;
-  for (let i = 0; i < digits.length; i++) {
-    const c = digits.charCodeAt(i);
-    if (!isHexDigit(c)) return null;
-    if (c >= 65 && c <= 70) upper = true;
-  }
-  // pciconf prints lower case at full width: then the slice is the answer, no copies.
-  const lower = upper ? digits.toLowerCase() : digits;
-  return lower.length === width ? lower : lower.padStart(width, "0");
-}
-
-/** The part of a header line that pciconf prints after the selector. */
-interface HeaderFields {
-  classCode: string;
-  revision: string;
-  hdr: number;
-  vendorId: string;
-  deviceId: string;
-  subvendorId: string;
-  subdeviceId: string;
-}
-
-/**
- * The value of `key=` in a header's fields (`text` from `from`): the key must start a field,
- * so `device=` never matches inside `subdevice=`. Index lookups, no splitting: a large capture
- * has thousands of headers.
- */
-function fieldValue(text: string, from: number, key: string): string | undefined {
-  for (let i = text.indexOf(key, from); i >= 0; i = text.indexOf(key, i + 1)) {
-    if (!isSpace(text.charCodeAt(i - 1))) continue;
-    let end = i + key.length;
-    while (end < text.length && !isSpace(text.charCodeAt(end))) end++;
-    return text.slice(i + key.length, end);
-  }
-  return undefined;
-}
-
-/** `class=0x.. rev=0x.. hdr=0x.. vendor=0x.. device=0x.. subvendor=0x.. subdevice=0x..` or the old `card=`/`chip=` layout, after the selector at `from`. */
-function readKeyValueFields(line: string, from: number): HeaderFields | string {
-  const get = (key: string, width: number): string | null => {
-    const v = fieldValue(line, from, `${key}=`);
-    return v === undefined ? null : hexField(v, width, true);
-  };
-  const classCode = get("class", 6);
-  const revision = get("rev", 2);
-  const hdr = get("hdr", 2);
-  if (classCode === null) return "missing or bad class=";
-  if (revision === null) return "missing or bad rev=";
-  if (hdr === null) return "missing or bad hdr=";
-  let vendorId = get("vendor", 4), deviceId = get("device", 4);
-  let subvendorId = get("subvendor", 4), subdeviceId = get("subdevice", 4);
-  const chip = get("chip", 8), card = get("card", 8);
-  // Old layout (FreeBSD <= 12): chip = device<<16 | vendor, card = subdevice<<16 | subvendor.
-  if (chip !== null) {
-    deviceId ??= chip.slice(0, 4);
-    vendorId ??= chip.slice(4);
-  }
-  if (card !== null) {
-    subdeviceId ??= card.slice(0, 4);
-    subvendorId ??= card.slice(4);
-  }
-  if (vendorId === null || deviceId === null) return "missing or bad vendor=/device= (or chip=)";
-  if (subvendorId === null || subdeviceId === null) {
-    return "missing or bad subvendor=/subdevice= (or card=)";
-  }
-  return headerFields([classCode, revision, hdr, vendorId, deviceId, subvendorId, subdeviceId]);
-}
-
-/** The fields in pciconf's order (class rev hdr vendor device subvendor subdevice), all read. */
-function headerFields(f: readonly string[]): HeaderFields {
-  const [classCode, revision, hdr, vendorId, deviceId, subvendorId, subdeviceId] = f;
-  return {
-    classCode,
-    revision,
-    hdr: parseInt(hdr, 16),
-    vendorId,
-    deviceId,
-    subvendorId,
-    subdeviceId,
-  };
-}
-
-/** `pciconf -ll`: `class rev hdr vendor device subvendor subdevice` as bare hex columns. */
-function readColumnFields(tokens: string[]): HeaderFields | string {
-  if (tokens.length !== 7) return `expected 7 columns after the selector, found ${tokens.length}`;
-  const widths = [6, 2, 2, 4, 4, 4, 4];
-  const fields: string[] = [];
-  for (let i = 0; i < widths.length; i++) {
-    const value = hexField(tokens[i], widths[i], false);
-    if (value === null) return "bad hexadecimal column";
-    fields.push(value);
-  }
-  return headerFields(fields);
-}
-
-function clip(text: string): string {
-  return text.length > 40 ? text.slice(0, 40) + "..." : text;
 }
 
 /** A header line is `name@pci...:` at the start of the line (copies may indent it). */
@@ -294,7 +164,7 @@ function looksLikeHeader(line: string): boolean {
 /** A device name (no blanks) then `@pci`, starting at `at` and within `end`. */
 function headerAt(text: string, at: number, end: number): boolean {
   let i = at;
-  while (i < end && !isSpace(text.charCodeAt(i)) && text.charCodeAt(i) !== 64) i++;
+  while (i < end && !isSpaceOrTab(text.charCodeAt(i)) && text.charCodeAt(i) !== 64) i++;
   return i > at && i < end && text.startsWith("@pci", i);
 }
 
@@ -338,7 +208,7 @@ function readVerboseAt(
   if (key === undefined) return null;
   const eq = text.indexOf(" = ", at);
   if (eq < 0 || eq >= end) return null;
-  for (let i = at + key.length; i < eq; i++) if (!isSpace(text.charCodeAt(i))) return null;
+  for (let i = at + key.length; i < eq; i++) if (!isSpaceOrTab(text.charCodeAt(i))) return null;
   let value = text.slice(eq + 3, end).trim();
   if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) {
     value = value.slice(1, -1);
@@ -384,116 +254,6 @@ function readBarAt(text: string, at: number, end: number): Bar | null {
     base,
     size,
     enabled: body.endsWith(" enabled"),
-  };
-}
-
-/** Reads the number right after `prefix` in `text`; null when absent. */
-function numberAfter(text: string, prefix: string): number | null {
-  const at = text.indexOf(prefix);
-  if (at < 0) return null;
-  let i = at + prefix.length;
-  const start = i;
-  while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
-  return i > start ? Number(text.slice(start, i)) : null;
-}
-
-/** `MSI supports 8 messages, 64 bit enabled with 1 message`. */
-function readMsi(text: string): Msi | null {
-  const messages = numberAfter(text, "MSI supports ");
-  if (messages === null) return null;
-  return {
-    messages,
-    bits64: text.includes("64 bit"),
-    enabled: numberAfter(text, "enabled with ") ?? 0,
-  };
-}
-
-/** Text between `prefix` and the next `,` or blank. */
-function tokenAfter(text: string, prefix: string): string | null {
-  const at = text.indexOf(prefix);
-  if (at < 0) return null;
-  let i = at + prefix.length;
-  const start = i;
-  while (i < text.length && text[i] !== "," && !isSpace(text.charCodeAt(i))) i++;
-  return i > start ? text.slice(start, i) : null;
-}
-
-/**
- * `MSI-X supports 64 messages, enabled` + `Table in map 0x20[0x0], PBA in map 0x20[0x2000]`;
- * older cap.c: `MSI-X supports 17 messages in map 0x20 enabled` or `in maps 0x10 and 0x14`.
- */
-function readMsix(text: string): Msix | null {
-  const messages = numberAfter(text, "MSI-X supports ");
-  if (messages === null) return null;
-  let table = tokenAfter(text, "Table in map ");
-  let pba = tokenAfter(text, "PBA in map ");
-  if (table === null) {
-    table = tokenAfter(text, "in maps ") ?? tokenAfter(text, "in map ");
-    pba = tokenAfter(text, " and ") ?? table;
-  }
-  return { messages, table, pba, enabled: hasWord(text, "enabled") };
-}
-
-/** Port types pciconf's cap.c prints, longest first so `root endpoint` beats `root port`. */
-const PCIE_TYPES = [
-  "PCI to PCIe bridge",
-  "downstream port",
-  "legacy endpoint",
-  "event collector",
-  "root endpoint",
-  "upstream port",
-  "PCI bridge",
-  "root port",
-  "endpoint",
-];
-
-/** True when `word` stands alone in `text` (blanks, commas or the ends around it). */
-function hasWord(text: string, word: string): boolean {
-  for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
-    const before = i === 0 ? 32 : text.charCodeAt(i - 1);
-    const after = i + word.length >= text.length ? 32 : text.charCodeAt(i + word.length);
-    if ((isSpace(before) || before === 44) && (isSpace(after) || after === 44)) return true;
-  }
-  return false;
-}
-
-/** `PCI-Express 2 root endpoint max data 128(128) FLR` (the first line says all pptkit needs). */
-function readPcie(text: string): Pcie | null {
-  if (!text.startsWith("PCI-Express ")) return null;
-  let i = "PCI-Express ".length;
-  while (i < text.length && !isSpace(text.charCodeAt(i))) i++; // capability version
-  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
-  let type = PCIE_TYPES.find((t) => text.startsWith(t, i));
-  if (type === undefined) {
-    const n = numberAfter(text.slice(i), "type ");
-    type = n === null ? "unknown" : `type ${n}`;
-  }
-  const rest = i + type.length;
-  const ari = text.indexOf(" ARI ", rest);
-  return {
-    type,
-    flr: hasWord(text.slice(rest), "FLR"),
-    ari: ari < 0 ? null : text.startsWith("enabled", ari + 5),
-  };
-}
-
-/** `SR-IOV 1 IOV enabled, ...` + `4 VFs configured out of 64 supported` + `VF Device ID 0x10ed`. */
-function readSriov(text: string): Sriov | null {
-  if (!text.startsWith("SR-IOV") && !text.startsWith("SRIOV")) return null;
-  const total = numberAfter(text, "configured out of ");
-  const configuredAt = text.indexOf(" VFs configured");
-  let configured = 0;
-  if (configuredAt > 0) {
-    let i = configuredAt;
-    while (i > 0 && text.charCodeAt(i - 1) >= 48 && text.charCodeAt(i - 1) <= 57) i--;
-    configured = Number(text.slice(i, configuredAt)) || 0;
-  }
-  const vf = tokenAfter(text, "VF Device ID ");
-  return {
-    totalVFs: total ?? 0,
-    configuredVFs: configured,
-    enabled: text.includes("IOV enabled"),
-    vfDeviceId: vf === null ? null : hexField(vf, 4, true),
   };
 }
 
@@ -547,7 +307,7 @@ function finish(d: Draft, capabilitiesKnown: boolean, barsKnown: boolean): PciDe
 function readHeader(line: string, lineNo: number): Draft | string {
   const start = indentOf(line);
   let end = start;
-  while (end < line.length && !isSpace(line.charCodeAt(end))) end++;
+  while (end < line.length && !isSpaceOrTab(line.charCodeAt(end))) end++;
   const selector = line.slice(start, end);
   let token;
   try {
@@ -556,11 +316,11 @@ function readHeader(line: string, lineNo: number): Draft | string {
     return e instanceof Error ? e.message : String(e);
   }
   if (token.spelling !== "pciconf" || token.address === null || token.name === null) {
-    return `bad selector "${clip(selector)}"`;
+    return `bad selector "${clip(selector, 43)}"`;
   }
   let first = end;
-  while (first < line.length && isSpace(line.charCodeAt(first))) first++;
-  if (first === line.length) return `no fields after "${clip(selector)}" (truncated line?)`;
+  while (first < line.length && isSpaceOrTab(line.charCodeAt(first))) first++;
+  if (first === line.length) return `no fields after "${clip(selector, 43)}" (truncated line?)`;
   const firstField = line.indexOf(" ", first);
   const keyed = line.slice(first, firstField < 0 ? undefined : firstField).includes("=");
   const fields = keyed
@@ -766,97 +526,3 @@ export function parsePciconf(
   }
   return { devices, skipped, capabilitiesKnown };
 }
-
-/**
- * Class and subclass names for a class code, from the table pciconf copies from
- * `sys/dev/pci/pci.c` (`pci_nomatch_tab`). Used when the listing had no `-v` lines.
- */
-export function classNames(classCode: string): [string | null, string | null] {
-  const cls = parseInt(classCode.slice(0, 2), 16);
-  const sub = parseInt(classCode.slice(2, 4), 16);
-  const entry = PCI_CLASSES[cls];
-  if (entry === undefined) return [null, null];
-  return [entry[0], entry[1][sub] ?? null];
-}
-
-/** class -> [name, {subclass -> name}] (pciconf.c / pci.c `pci_nomatch_tab`). */
-const PCI_CLASSES: Record<number, [string, Record<number, string>]> = {
-  0x00: ["old", { 0x00: "non-VGA display device", 0x01: "VGA-compatible display device" }],
-  0x01: ["mass storage", {
-    0x00: "SCSI",
-    0x01: "ATA",
-    0x02: "floppy disk",
-    0x03: "IPI",
-    0x04: "RAID",
-    0x05: "ATA (ADMA)",
-    0x06: "SATA",
-    0x07: "SAS",
-    0x08: "NVM",
-    0x09: "UFS",
-  }],
-  0x02: ["network", {
-    0x00: "ethernet",
-    0x01: "token ring",
-    0x02: "fddi",
-    0x03: "ATM",
-    0x04: "ISDN",
-  }],
-  0x03: ["display", { 0x00: "VGA", 0x01: "XGA", 0x02: "3D" }],
-  0x04: ["multimedia", { 0x00: "video", 0x01: "audio", 0x02: "telephony", 0x03: "HDA" }],
-  0x05: ["memory", { 0x00: "RAM", 0x01: "flash" }],
-  0x06: ["bridge", {
-    0x00: "HOST-PCI",
-    0x01: "PCI-ISA",
-    0x02: "PCI-EISA",
-    0x03: "PCI-MCA",
-    0x04: "PCI-PCI",
-    0x05: "PCI-PCMCIA",
-    0x06: "PCI-NuBus",
-    0x07: "PCI-CardBus",
-    0x08: "PCI-RACEway",
-  }],
-  0x07: ["simple comms", {
-    0x00: "UART",
-    0x01: "parallel port",
-    0x02: "multiport serial",
-    0x03: "generic modem",
-  }],
-  0x08: ["base peripheral", {
-    0x00: "interrupt controller",
-    0x01: "DMA controller",
-    0x02: "timer",
-    0x03: "realtime clock",
-    0x04: "PCI hot-plug controller",
-    0x05: "SD host controller",
-    0x06: "IOMMU",
-  }],
-  0x09: ["input device", {
-    0x00: "keyboard",
-    0x01: "digitizer",
-    0x02: "mouse",
-    0x03: "scanner",
-    0x04: "gameport",
-  }],
-  0x0a: ["docking station", {}],
-  0x0b: ["processor", {}],
-  0x0c: ["serial bus", {
-    0x00: "FireWire",
-    0x01: "AccessBus",
-    0x02: "SSA",
-    0x03: "USB",
-    0x04: "Fibre Channel",
-    0x05: "SMBus",
-  }],
-  0x0d: ["wireless controller", { 0x00: "iRDA", 0x01: "IR", 0x10: "RF" }],
-  0x0e: ["intelligent I/O controller", { 0x00: "I2O" }],
-  0x0f: ["satellite communication", {
-    0x01: "sat TV",
-    0x02: "sat audio",
-    0x03: "sat voice",
-    0x04: "sat data",
-  }],
-  0x10: ["encrypt/decrypt", { 0x00: "network/computer crypto", 0x10: "entertainment crypto" }],
-  0x11: ["dasp", { 0x00: "DPIO module" }],
-  0x12: ["processing accelerators", {}],
-  0x13: ["non-essential instrumentation", {}],
-};

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { type ExplainFacts, explainText, KNOWN_IDS } from "../core/explain.ts";
-import { SnapshotHost } from "../core/host.ts";
+import { SnapshotHost } from "../core/host/snapshot.ts";
 import { loadInventory } from "../core/inventory.ts";
 import { formatLockRecord, readLocks, runningVmsFrom } from "../core/ownership.ts";
 import { DEMO, errorLines, pptkit, scratch, snapshotWith } from "./helpers.ts";

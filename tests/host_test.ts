@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ExitCode, PptkitError } from "../core/errors.ts";
-import { LiveHost, SnapshotHost } from "../core/host.ts";
+import { LiveHost } from "../core/host/live.ts";
+import { SnapshotHost } from "../core/host/snapshot.ts";
 import { DEMO, scratch } from "./helpers.ts";
 
 /** Writes executable stub commands into `bin` that print fixed text. */

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { parseBsf } from "../core/address.ts";
-import { SnapshotHost } from "../core/host.ts";
+import { SnapshotHost } from "../core/host/snapshot.ts";
 import { loadInventory } from "../core/inventory.ts";
 import {
   acquireLocks,

@@ -17,8 +17,8 @@
 
 import { tryParseAddress } from "../address.ts";
 import type { Finding } from "../eligibility.ts";
-import type { Host } from "../host.ts";
-import { lines } from "../pciconf.ts";
+import type { Host } from "../host/host.ts";
+import { lines } from "../text.ts";
 import {
   compareText,
   configFinding,

@@ -20,7 +20,7 @@
 import type { PptkitConfig } from "../config.ts";
 import { describeNode, isSyntaxError, parseJsonDoc, property } from "../config.ts";
 import type { Finding } from "../eligibility.ts";
-import type { Host } from "../host.ts";
+import type { Host } from "../host/host.ts";
 import {
   checkVmName,
   configFinding,

@@ -10,7 +10,7 @@
 import type { PptkitConfig } from "../config.ts";
 import type { Finding } from "../eligibility.ts";
 import { ExitCode, PptkitError } from "../errors.ts";
-import type { Host } from "../host.ts";
+import type { Host } from "../host/host.ts";
 import { CBSD_LIST_COMMAND, readCbsdVms } from "./cbsd.ts";
 import { readHosterVm, readHosterVms } from "./hoster.ts";
 import { readNativeVm, readNativeVms } from "./native.ts";

@@ -28,7 +28,7 @@ import {
   property,
 } from "../config.ts";
 import type { Finding } from "../eligibility.ts";
-import type { Host } from "../host.ts";
+import type { Host } from "../host/host.ts";
 import {
   checkVmName,
   configFinding,

@@ -13,7 +13,7 @@
 import { type AddressToken, formatBsf, parseAddress, type PciAddress } from "../address.ts";
 import { ExitCode, PptkitError } from "../errors.ts";
 import type { Finding } from "../eligibility.ts";
-import type { Host } from "../host.ts";
+import type { Host } from "../host/host.ts";
 
 /** The wrappers pptkit reads VM configs from. */
 export type VmSource = "native" | "hoster" | "vm-bhyve" | "cbsd";

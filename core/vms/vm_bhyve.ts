@@ -22,8 +22,8 @@
 import { formatBsf } from "../address.ts";
 import type { PptkitConfig } from "../config.ts";
 import type { Finding } from "../eligibility.ts";
-import { lines } from "../pciconf.ts";
-import type { Host } from "../host.ts";
+import { lines } from "../text.ts";
+import type { Host } from "../host/host.ts";
 import {
   checkVmName,
   configFinding,

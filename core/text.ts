@@ -1,0 +1,66 @@
+/**
+ * Small text helpers every parser and message shares: the line reader, quoting a value in a
+ * message, joining names into a sentence, and the one byte-order comparison of names.
+ *
+ * @module
+ */
+
+/** Yields `[lineNumber, text]` for `\n`, `\r\n` and `\r` line ends. */
+export function* lines(text: string): Generator<[number, string]> {
+  let n = 1;
+  if (!text.includes("\r")) {
+    // The common case: native indexOf finds line ends far faster than a character loop.
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      yield [n++, text.slice(start, end)];
+      start = end + 1;
+    }
+    return;
+  }
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) {
+      yield [n++, text.slice(start, i)];
+      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
+      start = i + 1;
+    }
+  }
+  if (start < text.length) yield [n, text.slice(start)];
+}
+
+/** A value cut to `max` characters for a one-line message. */
+export function clip(text: string, max = 60): string {
+  return text.length > max ? text.slice(0, max - 3) + "..." : text;
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+export function joinAnd(items: readonly string[]): string {
+  return items.length <= 1
+    ? items.join("")
+    : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** Like {@linkcode joinAnd}, but a long list names 8 items and counts the rest. */
+export function joinBrief(items: readonly string[]): string {
+  return items.length <= 12
+    ? joinAnd(items)
+    : `${items.slice(0, 8).join(", ")} and ${items.length - 8} more`;
+}
+
+/** Byte-order comparison of names: the same order on every host, whatever the locale. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `1 error`, `2 errors`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** A blank between fields of command output: a space or a tab. */
+export function isSpaceOrTab(code: number): boolean {
+  return code === 32 || code === 9;
+}
