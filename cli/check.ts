@@ -12,7 +12,7 @@
  */
 
 import { addressKey, formatSelector } from "../core/address.ts";
-import { type Finding, hasError } from "../core/eligibility.ts";
+import { type Finding, hasError } from "../core/findings.ts";
 import { ExitCode, usageError } from "../core/errors.ts";
 import { type InventoryDevice, isPassthroughCandidate, resolveDevice } from "../core/inventory.ts";
 import { type Command, type Context, type OptionSpec, printJson, stringOption } from "./command.ts";

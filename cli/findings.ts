@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Finding, Level } from "../core/eligibility.ts";
+import type { Finding, Level } from "../core/findings.ts";
 import { type Colour, paint } from "./render.ts";
 
 const LEVEL_COLOUR: Record<Level, Colour> = { error: "red", warn: "yellow", info: "cyan" };

@@ -28,7 +28,7 @@ import {
   type PciAddress,
 } from "../core/address.ts";
 import type { PptkitConfig } from "../core/config.ts";
-import type { Finding } from "../core/eligibility.ts";
+import type { Finding } from "../core/findings.ts";
 import { ExitCode, PptkitError, usageError } from "../core/errors.ts";
 import { appendLog, currentUid, type Host, processIds } from "../core/host.ts";
 import {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Finding } from "../core/eligibility.ts";
+import type { Finding } from "../core/findings.ts";
 import type { HostFacts, Inventory, InventoryDevice } from "../core/inventory.ts";
 
 /** A finding as JSON (optional fields omitted when absent). */

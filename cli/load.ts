@@ -13,7 +13,7 @@
 
 import { addressKey, type PciAddress } from "../core/address.ts";
 import type { PptkitConfig } from "../core/config.ts";
-import type { Finding } from "../core/eligibility.ts";
+import type { Finding } from "../core/findings.ts";
 import { PptkitError } from "../core/errors.ts";
 import type { Host } from "../core/host/host.ts";
 import {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Finding } from "../core/eligibility.ts";
+import { type Finding } from "../core/findings.ts";
 import { usageError } from "../core/errors.ts";
 import { currentUid } from "../core/host.ts";
 import { slotMapPath } from "../core/config.ts";

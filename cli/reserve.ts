@@ -20,7 +20,7 @@ import {
   type PciAddress,
 } from "../core/address.ts";
 import { unifiedDiff } from "../core/diff.ts";
-import { type Finding, hasError } from "../core/eligibility.ts";
+import { type Finding, hasError } from "../core/findings.ts";
 import { dataError, ExitCode, PptkitError } from "../core/errors.ts";
 import type { Host } from "../core/host/host.ts";
 import {
@@ -29,15 +29,10 @@ import {
   type LoaderFiles,
   readLoaderFiles,
 } from "../core/inventory.ts";
-import {
-  editLoaderConf,
-  isLoaderConfDropIn,
-  LOADER_CONF,
-  LOADER_CONF_DIR,
-  type LoaderEdit,
-  loaderFileOrder,
-  parseLoaderConf,
-} from "../core/loader_conf.ts";
+import { editLoaderConf, type LoaderEdit } from "../core/loader/edit.ts";
+import { parseLoaderConf } from "../core/loader/lines.ts";
+import { isLoaderConfDropIn, loaderFileOrder } from "../core/loader/order.ts";
+import { LOADER_CONF, LOADER_CONF_DIR } from "../core/paths.ts";
 import { type Command, type Context, type OptionSpec, printJson } from "./command.ts";
 import { renderFindings } from "./findings.ts";
 import { findingJson } from "./json.ts";

@@ -88,6 +88,27 @@ export function formatBsf(a: PciAddress): string | null {
   return a.domain === 0 ? `${a.bus}/${a.slot}/${a.function}` : null;
 }
 
+/** How messages name a device: its B/S/F, or its selector when it is outside domain 0. */
+export function formatLabel(a: PciAddress): string {
+  return formatBsf(a) ?? formatSelector(a);
+}
+
+/**
+ * The domain-0 address of three numbers read from text (a lock file name, a pptdevs token, a
+ * bhyve message), or null when any is outside the ranges of DESIGN §3.
+ */
+export function bsfAddress(bus: number, slot: number, fn: number): PciAddress | null {
+  const ok = (n: number, max: number) => Number.isInteger(n) && n >= 0 && n <= max;
+  return ok(bus, MAX_BUS) && ok(slot, MAX_SLOT) && ok(fn, MAX_FUNCTION)
+    ? { domain: 0, bus, slot, function: fn }
+    : null;
+}
+
+/** `domain:bus:slot` of an address: the host slot its functions share. */
+export function slotKey(a: PciAddress): string {
+  return `${a.domain}:${a.bus}:${a.slot}`;
+}
+
 /** Orders addresses the way pciconf lists them. */
 export function compareAddress(a: PciAddress, b: PciAddress): number {
   return a.domain - b.domain || a.bus - b.bus || a.slot - b.slot || a.function - b.function;

@@ -61,7 +61,6 @@ import {
 import { clip } from "./text.ts";
 import { VM_SOURCES, type VmSource } from "./vms/types.ts";
 
-
 /** pptkit's settings, with every default filled in. */
 export interface PptkitConfig {
   /** The file the settings came from; null when none was read (all defaults). */

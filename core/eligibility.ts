@@ -1,95 +1,13 @@
 /**
- * Findings (DESIGN §7): the finding type, and the per-host and per-device eligibility checks that
- * need no VM configs.
- *
- * Every finding has a stable `code` that scripts can match on, a level, a one-line message that
- * names the device (as B/S/F, or the selector when the device has no B/S/F), and a `fix` when
- * there is one. Findings are data: `check` prints them, `list --json` carries them, `hook
- * prestart` vetoes on the error-level ones.
+ * Eligibility (DESIGN §7): the per-device checks that need nothing but pciconf: can ppt(4) and
+ * bhyve take this device at all?
  *
  * @module
  */
 
-import { formatBsf, formatSelector } from "./address.ts";
-import type { PciDevice } from "./pciconf.ts";
-
-/** How bad a finding is: `error` blocks passthrough, `warn` may, `info` explains. */
-export type Level = "error" | "warn" | "info";
-
-/** The stable codes of DESIGN §7 (and a few more that pptkit reports). */
-export type FindingCode =
-  | "no-iommu"
-  | "iommu-unknown"
-  | "iommu-disabled"
-  | "amdvi-disabled"
-  | "vmm-not-from-loader"
-  | "no-msi"
-  | "not-endpoint"
-  | "domain-unsupported"
-  | "not-on-ppt"
-  | "reboot-pending"
-  | "pptdevs-syntax"
-  | "pptdevs-too-long"
-  | "pptdevs4-ignored"
-  | "pptdevs-duplicate"
-  | "pptdevs-multi-domain"
-  | "loader-conf-duplicate"
-  | "loader-conf-overridden"
-  | "loader-order-assumed"
-  | "loader-conf-unknown"
-  | "unknown-device"
-  | "conflict"
-  | "held-by-vm"
-  | "lock-stale"
-  | "lock-unreadable"
-  | "missing-function0"
-  | "partial-device"
-  | "no-flr"
-  | "host-critical"
-  | "capabilities-unknown"
-  | "guest-renumbered"
-  | "slot-moved"
-  | "vm-config"
-  | "plugin"
-  | "quirk";
-
-export interface Finding {
-  readonly level: Level;
-  readonly code: FindingCode;
-  /** One line, lower case, no final period; names the device or file it is about. */
-  readonly message: string;
-  /** The exact change that resolves it, when there is one. */
-  readonly fix?: string;
-  /** Selector of the device it is about (`pci0:1:0:0`), when it is about one device. */
-  readonly device?: string;
-  /** File and 1-based line it is about, when it is about a line of a file. */
-  readonly file?: string;
-  readonly line?: number;
-}
-
-/** Order of severity, for sorting and for "worst level" questions. */
-const LEVEL_RANK: Record<Level, number> = { error: 0, warn: 1, info: 2 };
-
-/** Sorts findings worst first, keeping the order of equal levels. */
-export function sortFindings(findings: readonly Finding[]): Finding[] {
-  return [...findings].sort((a, b) => LEVEL_RANK[a.level] - LEVEL_RANK[b.level]);
-}
-
-/** True when any finding is error-level. */
-export function hasError(findings: readonly Finding[]): boolean {
-  return findings.some((f) => f.level === "error");
-}
-
-/** B/S/F when the device has one, else its selector: how messages name a device. */
-export function deviceLabel(device: PciDevice): string {
-  return formatBsf(device.address) ?? formatSelector(device.address);
-}
-
-/** A friendly kind for messages: `PCI-PCI bridge`, `network/ethernet`. */
-function kindOf(device: PciDevice): string {
-  return [device.class, device.subclass].filter((x) => x !== null).join("/") ||
-    `class 0x${device.classCode}`;
-}
+import { formatSelector } from "./address.ts";
+import { type Finding, hasError } from "./findings.ts";
+import { deviceKind, deviceLabel, type PciDevice } from "./pciconf.ts";
 
 /** PCI class 0x06: bridges; 0x0806: IOMMU. Parts of the platform, never a guest's. */
 function isPlatformDevice(device: PciDevice): boolean {
@@ -152,7 +70,7 @@ export function deviceFindings(device: PciDevice, counts: HostDriverCounts): Fin
     out.push({
       level: "error",
       code: "host-critical",
-      message: `${label} is a ${kindOf(device)} device, part of the host platform`,
+      message: `${label} is a ${deviceKind(device)} device, part of the host platform`,
       fix: "do not pass it through; the host needs it",
       ...at,
     });

@@ -21,7 +21,8 @@
 import { addressKey, formatBsf, parseAddress, type PciAddress } from "./address.ts";
 import { PptkitError } from "./errors.ts";
 import type { Inventory, InventoryDevice } from "./inventory.ts";
-import { describeLock, isBusy, type LockFile, lockState, type RunningVms } from "./ownership.ts";
+import { describeLock, isBusy, type LockFile, lockState } from "./ownership/locks.ts";
+import type { RunningVms } from "./ownership/running.ts";
 import { lines } from "./text.ts";
 
 /** The outcome of one check against the host. */

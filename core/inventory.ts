@@ -9,41 +9,34 @@
  * @module
  */
 
-import { addressKey, formatBsf, formatSelector, parseAddress, type PciAddress } from "./address.ts";
-import { dataError } from "./errors.ts";
 import { detectIommu, type IommuFacts, type IommuKind } from "./acpi.ts";
-import {
-  countHostDrivers,
-  deviceFindings,
-  deviceLabel,
-  type Finding,
-  isEligible,
-  sortFindings,
-} from "./eligibility.ts";
+import { addressKey, formatBsf, formatSelector, parseAddress, type PciAddress } from "./address.ts";
+import { countHostDrivers, deviceFindings, isEligible } from "./eligibility.ts";
+import { dataError } from "./errors.ts";
+import { type Finding, sortFindings } from "./findings.ts";
 import type { Host } from "./host/host.ts";
-import { usageStatus } from "./vms/usage.ts";
 import {
   amdviEnabled,
   amdviFinding,
-  duplicateFindings,
-  kenvReservedDevices,
-  LOADER_CONF_DIR,
-  type LoaderConf,
-  type LoaderFileOrder,
-  loaderFileOrder,
-  loaderValues,
   multiDomainFindings,
-  parseKenv,
-  parseLoaderConf,
   pptdevsFindings,
-  reservationWhere,
-  reservedDevices,
   tunableNumber,
   vmmLoadedByLoader,
   vmmLoadFinding,
-} from "./loader_conf.ts";
-import { parsePciconf, type PciconfListing, type PciDevice } from "./pciconf.ts";
+} from "./loader/findings.ts";
+import {
+  kenvReservedDevices,
+  parseKenv,
+  reservationWhere,
+  reservedDevices,
+} from "./loader/kernel.ts";
+import { type LoaderConf, parseLoaderConf } from "./loader/lines.ts";
+import { type LoaderFileOrder, loaderFileOrder } from "./loader/order.ts";
+import { duplicateFindings, loaderValues } from "./loader/values.ts";
+import { LOADER_CONF_DIR } from "./paths.ts";
+import { deviceLabel, parsePciconf, type PciconfListing, type PciDevice } from "./pciconf.ts";
 import { lines } from "./text.ts";
+import { usageStatus } from "./vms/usage.ts";
 
 /** The inventory statuses of DESIGN §6. */
 export type DeviceStatus =

@@ -15,19 +15,12 @@
  * @module
  */
 
-import { parseAddress, type PciAddress, splitDeviceName } from "./address.ts";
+import { formatLabel, parseAddress, type PciAddress, splitDeviceName } from "./address.ts";
 import { dataError } from "./errors.ts";
+import { numberAfter, readMsi, readMsix, readPcie, readSriov, tokenAfter } from "./pciconf/caps.ts";
 import { classNames } from "./pciconf/classes.ts";
-import {
-  numberAfter,
-  readMsi,
-  readMsix,
-  readPcie,
-  readSriov,
-  tokenAfter,
-} from "./pciconf/caps.ts";
 import { type HeaderFields, readColumnFields, readKeyValueFields } from "./pciconf/header.ts";
-import { clip, isSpaceOrTab, lines } from "./text.ts";
+import { clip, isSpaceOrTab } from "./text.ts";
 
 /** MSI capability (`cap 05`). */
 export interface Msi {
@@ -120,6 +113,17 @@ export interface PciDevice {
   readonly bars: readonly Bar[] | null;
   /** 1-based line of the header in the parsed text. */
   readonly line: number;
+}
+
+/** How messages name a device: its B/S/F, or its selector outside domain 0. */
+export function deviceLabel(device: PciDevice): string {
+  return formatLabel(device.address);
+}
+
+/** A friendly kind for messages: `display/VGA`, `bridge/PCI-PCI`, or `class 0x0c0330`. */
+export function deviceKind(device: PciDevice): string {
+  return [device.class, device.subclass].filter((x) => x !== null).join("/") ||
+    `class 0x${device.classCode}`;
 }
 
 /** A header-like line that could not be read, with the reason (shown by `check -v`). */

@@ -8,10 +8,15 @@
  * @module
  */
 
-import { definePlugin, entriesPartial, type GroupEntry, inspectPartial } from "../core/plugins.ts";
-import type { Finding } from "../core/eligibility.ts";
 import { formatSelector } from "../core/address.ts";
-import type { PciDevice } from "../core/pciconf.ts";
+import {
+  definePlugin,
+  entriesPartial,
+  type GroupEntry,
+  inspectPartial,
+} from "../core/plugins/api.ts";
+import type { Finding } from "../core/plugins/api.ts";
+import type { PciDevice } from "../core/plugins/api.ts";
 
 const AMD_GRAPHICS = "1002";
 const isAmdGraphics = (d: PciDevice) => d.vendorId === AMD_GRAPHICS;

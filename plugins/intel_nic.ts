@@ -9,8 +9,8 @@
  */
 
 import { formatBsf, formatSelector } from "../core/address.ts";
-import { definePlugin, type GroupEntry } from "../core/plugins.ts";
-import type { PciDevice } from "../core/pciconf.ts";
+import { definePlugin, type GroupEntry } from "../core/plugins/api.ts";
+import type { PciDevice } from "../core/plugins/api.ts";
 
 const SOURCE = "https://wiki.freebsd.org/bhyve/pci_passthru";
 const isIntelNic = (d: PciDevice) => d.vendorId === "8086" && d.classCode.startsWith("02");

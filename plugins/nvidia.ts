@@ -8,8 +8,13 @@
  * @module
  */
 
-import { definePlugin, entriesPartial, type GroupEntry, inspectPartial } from "../core/plugins.ts";
-import type { PciDevice } from "../core/pciconf.ts";
+import {
+  definePlugin,
+  entriesPartial,
+  type GroupEntry,
+  inspectPartial,
+} from "../core/plugins/api.ts";
+import type { PciDevice } from "../core/plugins/api.ts";
 
 const NVIDIA = "10de";
 const isNvidia = (d: PciDevice) => d.vendorId === NVIDIA;

@@ -10,9 +10,9 @@
  */
 
 import { formatBsf, formatSelector } from "../core/address.ts";
-import type { Finding } from "../core/eligibility.ts";
-import { cardOf, definePlugin, type GroupEntry, type PluginContext } from "../core/plugins.ts";
-import type { PciDevice } from "../core/pciconf.ts";
+import type { Finding } from "../core/plugins/api.ts";
+import { cardOf, definePlugin, type GroupEntry, type PluginContext } from "../core/plugins/api.ts";
+import type { PciDevice } from "../core/plugins/api.ts";
 
 const isQlogicFc = (d: PciDevice) => d.vendorId === "1077" && d.classCode.startsWith("0c04");
 const WIKI = "https://wiki.freebsd.org/bhyve/pci_passthru";

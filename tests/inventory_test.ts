@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { detectIommu } from "../core/acpi.ts";
-import { countHostDrivers, deviceFindings, type Finding } from "../core/eligibility.ts";
+import { type Finding } from "../core/findings.ts";
+import { countHostDrivers, deviceFindings } from "../core/eligibility.ts";
 import {
   buildInventory,
   type InventoryInput,
@@ -11,7 +12,9 @@ import {
   resolveDevice,
   vmmInKldstat,
 } from "../core/inventory.ts";
-import { LOADER_CONF, loaderFileOrder, parseLoaderConf } from "../core/loader_conf.ts";
+import { parseLoaderConf } from "../core/loader/lines.ts";
+import { loaderFileOrder } from "../core/loader/order.ts";
+import { LOADER_CONF } from "../core/paths.ts";
 import { parsePciconf } from "../core/pciconf.ts";
 import { PptkitError } from "../core/errors.ts";
 import { DEMO, SAMPLES } from "./helpers.ts";

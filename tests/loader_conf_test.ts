@@ -2,39 +2,41 @@ import assert from "node:assert/strict";
 import type { PciAddress } from "../core/address.ts";
 import { PptkitError } from "../core/errors.ts";
 import { prng } from "./helpers.ts";
+import { editLoaderConf } from "../core/loader/edit.ts";
 import {
   amdviEnabled,
   amdviFinding,
-  type AssignmentLine,
-  duplicateFindings,
-  editLoaderConf,
-  effectiveAssignment,
-  expandLoaderValue,
-  isLoaderConfDropIn,
-  kenvReservedDevices,
-  LOADER_CONF,
-  LOADER_CONF_LOCAL,
-  type LoaderConf,
-  loaderFileOrder,
-  loaderValues,
-  type MalformedLine,
   multiDomainFindings,
-  packPptdevs,
-  parseKenv,
-  parseLoaderConf,
-  parseRelease,
-  PPTDEVS_VALUE_LIMIT,
-  PPTDEVS_VARIABLES,
   pptdevsFindings,
-  type PptdevsLayout,
-  readPptdevsValue,
-  renderLoaderConf,
-  reservationWhere,
-  reservedDevices,
   tunableNumber,
   vmmLoadedByLoader,
   vmmLoadFinding,
-} from "../core/loader_conf.ts";
+} from "../core/loader/findings.ts";
+import {
+  kenvReservedDevices,
+  parseKenv,
+  PPTDEVS_VALUE_LIMIT,
+  PPTDEVS_VARIABLES,
+  readPptdevsValue,
+  reservationWhere,
+  reservedDevices,
+} from "../core/loader/kernel.ts";
+import {
+  type AssignmentLine,
+  type LoaderConf,
+  type MalformedLine,
+  parseLoaderConf,
+  renderLoaderConf,
+} from "../core/loader/lines.ts";
+import { isLoaderConfDropIn, loaderFileOrder, parseRelease } from "../core/loader/order.ts";
+import { packPptdevs, type PptdevsLayout } from "../core/loader/packing.ts";
+import {
+  duplicateFindings,
+  effectiveAssignment,
+  expandLoaderValue,
+  loaderValues,
+} from "../core/loader/values.ts";
+import { LOADER_CONF, LOADER_CONF_LOCAL } from "../core/paths.ts";
 
 // ---------------------------------------------------------------------------------------------
 // helpers

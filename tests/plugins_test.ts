@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { defaultConfig } from "../core/config.ts";
-import type { Finding } from "../core/eligibility.ts";
+import type { Finding } from "../core/findings.ts";
 import { PptkitError } from "../core/errors.ts";
 import type { FileInfo } from "../core/host/host.ts";
 import { parsePciconf, type PciDevice } from "../core/pciconf.ts";

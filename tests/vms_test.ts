@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { defaultConfig, type PptkitConfig } from "../core/config.ts";
-import type { Finding } from "../core/eligibility.ts";
+import type { Finding } from "../core/findings.ts";
 import { ExitCode, PptkitError } from "../core/errors.ts";
 import type { CaptureName, FileInfo } from "../core/host/host.ts";
 import { parsePciconf } from "../core/pciconf.ts";

@@ -430,4 +430,3 @@ function syncDirectory(dir: string): void {
     // Not every platform can open or fsync a directory; the rename is still atomic.
   }
 }
-

@@ -136,4 +136,3 @@ export interface Host {
   /** Now, in ms since the epoch. */
   now(): number;
 }
-

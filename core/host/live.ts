@@ -100,4 +100,3 @@ async function runCommand(cmd: string, args: string[]): Promise<RunResult | null
     throw e;
   }
 }
-

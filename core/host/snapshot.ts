@@ -5,7 +5,7 @@
  */
 
 import { ExitCode, PptkitError } from "../errors.ts";
-import { decoder, FileHost, fileError, joinPath, settle } from "./files.ts";
+import { decoder, fileError, FileHost, joinPath, settle } from "./files.ts";
 import type { CaptureName, RunResult, ToolName } from "./host.ts";
 
 /** A host frozen into a directory (DESIGN §5). */
@@ -107,4 +107,3 @@ export async function writeSnapshot(
     throw fileError(e, "write", dir);
   }
 }
-

@@ -6,8 +6,8 @@
  */
 
 import type { Msi, Msix, Pcie, Sriov } from "../pciconf.ts";
-import { hexField } from "./header.ts";
 import { isSpaceOrTab } from "../text.ts";
+import { hexField } from "./header.ts";
 
 /** Reads the number right after `prefix` in `text`; null when absent. */
 export function numberAfter(text: string, prefix: string): number | null {
@@ -74,7 +74,9 @@ function hasWord(text: string, word: string): boolean {
   for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
     const before = i === 0 ? 32 : text.charCodeAt(i - 1);
     const after = i + word.length >= text.length ? 32 : text.charCodeAt(i + word.length);
-    if ((isSpaceOrTab(before) || before === 44) && (isSpaceOrTab(after) || after === 44)) return true;
+    if ((isSpaceOrTab(before) || before === 44) && (isSpaceOrTab(after) || after === 44)) {
+      return true;
+    }
   }
   return false;
 }

@@ -16,13 +16,12 @@
  */
 
 import { tryParseAddress } from "../address.ts";
-import type { Finding } from "../eligibility.ts";
+import type { Finding } from "../findings.ts";
 import type { Host } from "../host/host.ts";
-import { lines } from "../text.ts";
+import { compareText, lines } from "../text.ts";
 import {
-  compareText,
   configFinding,
-  duplicateFindings,
+  duplicateEntries,
   type Entry,
   type VmConfig,
   type VmScan,
@@ -77,7 +76,7 @@ export function parseCbsdPptList(text: string, file = CBSD_LIST_COMMAND): VmScan
   }
   const vms: VmConfig[] = [];
   for (const [vm, entries] of [...byVm].sort((a, b) => compareText(a[0], b[0]))) {
-    const unique = duplicateFindings(entries, file);
+    const unique = duplicateEntries(entries, file);
     vms.push({
       vm,
       source: "cbsd",

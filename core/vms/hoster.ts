@@ -18,17 +18,17 @@
  */
 
 import type { PptkitConfig } from "../config.ts";
-import { describeNode, isSyntaxError, parseJsonDoc, property } from "../config.ts";
-import type { Finding } from "../eligibility.ts";
+import type { Finding } from "../findings.ts";
 import type { Host } from "../host/host.ts";
+import { describeNode, isSyntaxError, parseJsonDoc, property } from "../jsonc.ts";
+import { joinPath } from "../paths.ts";
 import {
   checkVmName,
   configFinding,
   datasetMountpoint,
-  duplicateFindings,
+  duplicateEntries,
   type Entry,
   isEntry,
-  joinPath,
   listWhileScanning,
   passthruNotArray,
   readEntry,
@@ -144,7 +144,7 @@ export function parseHosterVmConfig(text: string, file: string, vm: string): VmC
       else findings.push(entry);
     }
   }
-  const unique = duplicateFindings(entries, file);
+  const unique = duplicateEntries(entries, file);
   findings.push(...unique.findings);
   return { ...base, passthru: unique.entries, findings };
 }

@@ -8,17 +8,15 @@
  */
 
 import type { PptkitConfig } from "../config.ts";
-import type { Finding } from "../eligibility.ts";
 import { ExitCode, PptkitError } from "../errors.ts";
+import type { Finding } from "../findings.ts";
 import type { Host } from "../host/host.ts";
+import { compareText } from "../text.ts";
 import { CBSD_LIST_COMMAND, readCbsdVms } from "./cbsd.ts";
 import { readHosterVm, readHosterVms } from "./hoster.ts";
 import { readNativeVm, readNativeVms } from "./native.ts";
-import { checkVmName, compareText, VM_SOURCES, type VmConfig, type VmSource } from "./types.ts";
+import { checkVmName, VM_SOURCES, type VmConfig, type VmSource } from "./types.ts";
 import { readVmBhyveVm, readVmBhyveVms } from "./vm_bhyve.ts";
-
-export type { Entry, VmConfig, VmSource } from "./types.ts";
-export { requireUsable, VM_SOURCES } from "./types.ts";
 
 /** What the readers need of a host: files, directories and the CBSD listing. */
 export type VmHost = Pick<Host, "readText" | "readDir" | "capture">;

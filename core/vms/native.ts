@@ -18,6 +18,8 @@
  */
 
 import { formatBsf } from "../address.ts";
+import type { Finding } from "../findings.ts";
+import type { Host } from "../host/host.ts";
 import {
   describeNode,
   isSyntaxError,
@@ -26,17 +28,15 @@ import {
   parseJsonDoc,
   properties,
   property,
-} from "../config.ts";
-import type { Finding } from "../eligibility.ts";
-import type { Host } from "../host/host.ts";
+} from "../jsonc.ts";
+import { joinPath } from "../paths.ts";
 import {
   checkVmName,
   configFinding,
   type DeviceOptions,
-  duplicateFindings,
+  duplicateEntries,
   type Entry,
   isEntry,
-  joinPath,
   listWhileScanning,
   optionProblem,
   passthruNotArray,
@@ -158,7 +158,7 @@ export function parseNativeConfig(text: string, file: string, vm: string): VmCon
       else findings.push(entry);
     }
   }
-  const unique = duplicateFindings(entries, file);
+  const unique = duplicateEntries(entries, file);
   findings.push(...unique.findings);
   const listed = new Set(unique.entries.map((e) => formatBsf(e.address)));
   if (optionsNode !== undefined && optionsNode.type === "object") {

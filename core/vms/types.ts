@@ -12,7 +12,7 @@
 
 import { type AddressToken, formatBsf, parseAddress, type PciAddress } from "../address.ts";
 import { ExitCode, PptkitError } from "../errors.ts";
-import type { Finding } from "../eligibility.ts";
+import type { Finding } from "../findings.ts";
 import type { Host } from "../host/host.ts";
 
 /** The wrappers pptkit reads VM configs from. */
@@ -64,11 +64,10 @@ export function configFinding(
   fix?: string,
   level: Finding["level"] = "error",
 ): Finding {
-  const where = line === undefined ? file : `${file}:${line}`;
   return {
     level,
     code: "vm-config",
-    message: `${where}: ${message}`,
+    message,
     ...(fix === undefined ? {} : { fix }),
     file,
     ...(line === undefined ? {} : { line }),
@@ -129,7 +128,7 @@ export function isEntry(value: Entry | Finding): value is Entry {
 }
 
 /** Reports entries that name the same host device twice in one VM. */
-export function duplicateFindings(
+export function duplicateEntries(
   entries: readonly Entry[],
   file: string,
 ): { entries: Entry[]; findings: Finding[] } {
@@ -217,11 +216,6 @@ export function requireUsable(config: VmConfig): VmConfig {
   );
 }
 
-/** Joins a directory and a name into a host path. */
-export function joinPath(dir: string, name: string): string {
-  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
-}
-
 /**
  * Where a ZFS dataset is mounted. pptkit runs no zfs(8), so it uses the mapping from
  * pptkit.jsonc `zfsMountpoints`, else ZFS's default: the dataset name under `/`
@@ -269,11 +263,6 @@ export async function listWhileScanning(
     findings.push({ level: "warn", code: "vm-config", message: e.message, file: path });
     return null;
   }
-}
-
-/** Byte-order comparison of names: the same order on every host, whatever the locale. */
-export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The finding for a `"passthru"` that is not an array (`"passthru": "1/0/0"`), with the fix. */

@@ -21,18 +21,18 @@
 
 import { formatBsf } from "../address.ts";
 import type { PptkitConfig } from "../config.ts";
-import type { Finding } from "../eligibility.ts";
-import { lines } from "../text.ts";
+import type { Finding } from "../findings.ts";
 import type { Host } from "../host/host.ts";
+import { joinPath } from "../paths.ts";
+import { lines } from "../text.ts";
 import {
   checkVmName,
   configFinding,
   datasetMountpoint,
   type DeviceOptions,
-  duplicateFindings,
+  duplicateEntries,
   type Entry,
   isEntry,
-  joinPath,
   listWhileScanning,
   optionProblem,
   readEntry,
@@ -195,7 +195,7 @@ export function parseVmBhyveConfig(text: string, file: string, vm: string): VmCo
       `rename it to passthru${count}`,
     ));
   }
-  const unique = duplicateFindings(entries, file);
+  const unique = duplicateEntries(entries, file);
   findings.push(...unique.findings);
   return { vm, source: "vm-bhyve", file, passthru: unique.entries, options, findings };
 }

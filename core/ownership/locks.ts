@@ -1,0 +1,254 @@
+/**
+ * Device ownership (DESIGN §12): which VM holds which passthrough device right now, and the
+ * checks a VM must pass before it starts.
+ *
+ * - Running VMs come from `ps -axww -o pid,command` (bhyve titles itself `bhyve: NAME`) and
+ *   `ls /dev/vmm` (a VM exists in the kernel from `bhyvectl --create` or bhyve's start until it
+ *   is destroyed, even between a guest reboot and the next bhyve).
+ * - Ownership is one lock file per device in the run dir (default `/var/run/pptkit/`), named by
+ *   the canonical device key (`0:1:0:0.lock`) and created with O_EXCL, holding the VM name,
+ *   the pid of the hook and of its caller, and the time, as JSON.
+ * - A VM that runs prestart again (a guest reboot loop) keeps its locks. A lock is stale when
+ *   its VM is neither in `ps` nor in `/dev/vmm` and it is older than `staleAfterMs`; a lock file
+ *   that cannot be read is stale once it is that old. Stale locks are taken over: the old file is
+ *   renamed aside to a name only this process uses (one racer wins the rename), then the lock is
+ *   created with O_EXCL again.
+ * - Every change to the run dir happens under one flock(2) on `<runDir>/.guard` (the kernel drops
+ *   it when a process dies), so two hooks starting at the same moment are serialised: exactly one
+ *   gets a device. O_EXCL still guards against anything that does not take the guard.
+ * - A prestart that fails leaves no lock behind: the locks it created are removed again.
+ *
+ * Everything here is data in, data out over the {@linkcode Host} primitives; the time and the
+ * pids are passed in by the command.
+ *
+ * @module
+ */
+
+import { addressKey, bsfAddress, formatLabel, type PciAddress } from "../address.ts";
+import type { Host } from "../host/host.ts";
+import type { RunningVms } from "./running.ts";
+
+/** `--stale-after` default: a lock of a VM that is not running is stale after this long. */
+export const DEFAULT_STALE_AFTER_SECONDS = 120;
+/** How long a hook waits for another hook that holds the run dir's guard. */
+export const GUARD_WAIT_MS = 10_000;
+/** The flock(2) file that serialises changes to the run dir. */
+export const GUARD_NAME = ".guard";
+/** `0:1:0:0.lock`: domain, bus, slot, function in decimal. */
+const LOCK_NAME = /^(\d{1,10}):(\d{1,3}):(\d{1,2}):(\d{1,3})\.lock$/;
+/** The schema tag inside every lock file. */
+export const LOCK_SCHEMA = "pptkit.lock/1";
+
+/** What a lock file says. */
+export interface LockRecord {
+  readonly vm: string;
+  /** The pptkit process that took the lock. */
+  readonly pid: number;
+  /** Its parent: the wrapper or shim that ran the hook; null when unknown. */
+  readonly ppid: number | null;
+  /** When the lock was taken, ISO 8601. */
+  readonly time: string;
+  /** The device as B/S/F (or selector), for people reading the file. */
+  readonly device: string;
+}
+
+/** A lock file found in the run dir. */
+export interface LockFile {
+  readonly address: PciAddress;
+  /** Host path of the file. */
+  readonly path: string;
+  /** The record; null when the file is not a lock pptkit wrote (garbage, truncated). */
+  readonly record: LockRecord | null;
+  /** The file's text, to check that a file renamed aside is the one that was judged. */
+  readonly raw: string;
+  /** When the lock was taken: the record's time, else the file's mtime; null when unknown. */
+  readonly since: number | null;
+}
+
+/** The host path of a device's lock file. */
+export function lockPath(runDir: string, address: PciAddress): string {
+  return `${runDir.replace(/\/+$/, "")}/${addressKey(address)}.lock`;
+}
+
+/** The device a lock file name stands for; null for any other name. */
+export function parseLockName(name: string): PciAddress | null {
+  const m = LOCK_NAME.exec(name);
+  if (m === null) return null;
+  const [domain, bus, slot, fn] = [m[1], m[2], m[3], m[4]].map(Number);
+  const address = bsfAddress(bus, slot, fn);
+  return address === null ? null : { ...address, domain };
+}
+
+/** The text of a lock file. */
+export function formatLockRecord(record: LockRecord): string {
+  return JSON.stringify({ schema: LOCK_SCHEMA, ...record }) + "\n";
+}
+
+/** Reads a lock file's text; null when it is not a well-formed pptkit lock. */
+export function parseLockRecord(text: string): LockRecord | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const v = value as Record<string, unknown>;
+  if (typeof v.vm !== "string" || v.vm === "" || typeof v.time !== "string") return null;
+  if (typeof v.pid !== "number" || !Number.isInteger(v.pid)) return null;
+  if (Number.isNaN(Date.parse(v.time))) return null;
+  return {
+    vm: v.vm,
+    pid: v.pid,
+    ppid: typeof v.ppid === "number" && Number.isInteger(v.ppid) ? v.ppid : null,
+    time: v.time,
+    device: typeof v.device === "string" ? v.device : "",
+  };
+}
+
+/** How often, and how far apart, an empty lock file is read again. */
+const EMPTY_RETRIES = 10;
+const EMPTY_RETRY_MS = 10;
+
+/** Reads one lock file; null when it does not exist (any more). */
+export async function readLock(
+  host: Pick<Host, "readText" | "stat">,
+  path: string,
+  address: PciAddress,
+): Promise<LockFile | null> {
+  let raw: string | null;
+  try {
+    raw = await host.readText(path);
+  } catch {
+    // Not UTF-8: garbage, judged by its age like any unreadable lock.
+    raw = "";
+  }
+  // O_EXCL creates the file before the record is written into it: an empty lock file is most
+  // likely being written by another hook right now. Give it a moment.
+  for (let wait = 0; raw === "" && wait < EMPTY_RETRIES; wait++) {
+    await new Promise((resolve) => setTimeout(resolve, EMPTY_RETRY_MS));
+    raw = await host.readText(path).catch(() => "");
+  }
+  if (raw === null) return null;
+  const record = parseLockRecord(raw);
+  let since = record === null ? null : Date.parse(record.time);
+  if (since === null) {
+    const info = await host.stat(path);
+    if (info === null) return null;
+    since = info.mtime;
+  }
+  return { address, path, record, raw, since };
+}
+
+/** Every lock file in the run dir, in address order; an empty list when the dir is missing. */
+export async function readLocks(
+  host: Pick<Host, "readDir" | "readText" | "stat">,
+  runDir: string,
+): Promise<LockFile[]> {
+  const names = await host.readDir(runDir);
+  if (names === null) return [];
+  const out: LockFile[] = [];
+  for (const name of names) {
+    const address = parseLockName(name);
+    if (address === null) continue;
+    const lock = await readLock(host, lockPath(runDir, address), address);
+    if (lock !== null) out.push(lock);
+  }
+  return out;
+}
+
+/** How a lock stands for a VM that wants its device. */
+export type LockState =
+  /** The VM's own lock (a guest reboot): kept. */
+  | "own"
+  /** Another VM that is running holds it. */
+  | "live"
+  /** Another VM holds it; it is not running but the lock is young: it may be starting. */
+  | "young"
+  /** Another VM holds it and pptkit cannot see which VMs run. */
+  | "unknown"
+  /** Its VM is not running and the lock is old: it is taken over. */
+  | "stale"
+  /** The file is not a pptkit lock and it is young: left alone. */
+  | "garbage-young"
+  /** The file is not a pptkit lock and it is old: it is taken over. */
+  | "garbage-stale";
+
+/** When the lock was taken, in whole seconds before `now`; null when unknown. */
+export function lockAge(lock: LockFile, now: number): number | null {
+  return lock.since === null ? null : Math.max(0, Math.floor((now - lock.since) / 1000));
+}
+
+/** Judges a lock for `vm`. */
+export function lockState(
+  lock: LockFile,
+  vm: string,
+  running: RunningVms,
+  now: number,
+  staleAfterMs: number,
+): LockState {
+  const old = lock.since === null || now - lock.since > staleAfterMs;
+  if (lock.record === null) return old ? "garbage-stale" : "garbage-young";
+  if (lock.record.vm === vm) return "own";
+  if (running.names.has(lock.record.vm)) return "live";
+  if (!running.known) return "unknown";
+  return old ? "stale" : "young";
+}
+
+/** True for the states that keep a VM from taking the device now. */
+export function isBusy(state: LockState): boolean {
+  return state === "live" || state === "young" || state === "unknown" ||
+    state === "garbage-young";
+}
+
+/** `35 s ago`, `2 h ago`. */
+export function ago(seconds: number | null): string {
+  if (seconds === null) return "at an unknown time";
+  if (seconds < 120) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 172800) return `${Math.floor(seconds / 3600)} h ago`;
+  return `${Math.floor(seconds / 86400)} days ago`;
+}
+
+/** One line about a lock another VM (or garbage) holds: why `vm` cannot have the device. */
+export function describeLock(
+  lock: LockFile,
+  state: LockState,
+  running: RunningVms,
+  now: number,
+): string {
+  const dev = formatLabel(lock.address);
+  const when = ago(lockAge(lock, now));
+  const r = lock.record;
+  if (r === null) {
+    return lock.raw === "" && state === "garbage-young"
+      ? `${dev} is being locked by another pptkit right now (${lock.path} is still empty)`
+      : `${dev} has an unreadable lock file ${lock.path} (written ${when})`;
+  }
+  const pid = running.pids.get(r.vm);
+  switch (state) {
+    case "live":
+      return `${dev} is held by running VM ${r.vm} (` +
+        (pid !== undefined ? `bhyve pid ${pid}, ` : "in /dev/vmm, ") + `locked ${when})`;
+    case "young":
+      return `${dev} is held by VM ${r.vm}, locked ${when} by pid ${r.pid}: ` +
+        "it is probably starting";
+    case "unknown":
+      return `${dev} is held by VM ${r.vm} (locked ${when}) and pptkit cannot see ` +
+        "which VMs run (no ps output, no /dev/vmm)";
+    default:
+      return `${dev} is locked by VM ${r.vm} (${state}, locked ${when})`;
+  }
+}
+
+/** What to do about a busy lock. */
+export function busyFix(lock: LockFile, state: LockState, staleAfterSeconds: number): string {
+  const r = lock.record;
+  if (r === null || state === "garbage-young") {
+    return `wait ${staleAfterSeconds} s for it to go stale, or remove ${lock.path} ` +
+      "if no VM uses the device";
+  }
+  if (state === "live") return `stop VM ${r.vm} first, or give this VM another device`;
+  return `wait until VM ${r.vm} is up or gone (a lock of a VM that does not run goes stale ` +
+    `after ${staleAfterSeconds} s), or run: pptkit hook poststop ${r.vm}`;
+}

@@ -1,0 +1,362 @@
+/**
+ * The verdict engine: the one function that says what is wrong with a VM and its devices
+ * (DESIGN §1, "one verdict engine"). `list`, `show`, `check`, `check --vm`, `hook prestart`,
+ * `plan` and `reserve` all take their findings from here, so they never disagree.
+ *
+ * {@linkcode judgeVm} judges one VM's use of its devices:
+ * 1. the VM's config (malformed entries, ignored lines: the reader's findings);
+ * 2. each device: on this host (`unknown-device`), on ppt(4) (`not-on-ppt`), and everything the
+ *    inventory knows about it (eligibility, `conflict`, ...);
+ * 3. its guest layout: the plugins group the entries, the allocator places them (a slot rule
+ *    that cannot be met is an error), and the layout the VM's wrapper builds itself is judged
+ *    by the same rules (core/slots/layouts.ts);
+ * 4. the plugins' prestart checks;
+ * 5. with `ownership` (the start checks of hook prestart and check --vm): the host's IOMMU, and
+ *    whether another VM holds a device now (locks, running VMs whose configs name it).
+ * Every finding about this VM carries `vm`; one about a device carries its selector.
+ *
+ * {@linkcode judgeHost} runs the same judgement for every configured VM without ownership, and
+ * files each finding under its device (or under the host when it names none): what the
+ * host-wide `check`, `list` and `show` print.
+ *
+ * Pure: the inventory, the VM configs, the plugins and the locks come in as data.
+ *
+ * @module
+ */
+
+import { addressKey, formatLabel, formatSelector } from "./address.ts";
+import type { Finding, FindingCode } from "./findings.ts";
+import type { Inventory, InventoryDevice } from "./inventory.ts";
+import {
+  ago,
+  busyFix,
+  describeLock,
+  isBusy,
+  lockAge,
+  type LockFile,
+  lockState,
+} from "./ownership/locks.ts";
+import type { RunningVms } from "./ownership/running.ts";
+import { deviceLabel, type PciDevice } from "./pciconf.ts";
+import type { PluginHooks, VmUser } from "./plugins/api.ts";
+import { pluginContext } from "./plugins/context.ts";
+import { SlotError, slotErrorFinding } from "./slots/allocate.ts";
+import { wrapperLayoutFindings } from "./slots/layouts.ts";
+import {
+  entriesOnHost,
+  groupEntries,
+  type Plan,
+  planGroups,
+  type PlanOptions,
+} from "./slots/plan.ts";
+import { type Entry, VM_SOURCES, type VmConfig, type VmSource } from "./vms/types.ts";
+
+/** What a VM asks for: its devices, from its config or `--devices`. */
+export interface VmRequest {
+  readonly vm: string;
+  readonly source: VmSource | "--devices";
+  /** The config file; null for `--devices`. */
+  readonly file: string | null;
+  /** Entries in config order, resolved to host addresses. */
+  readonly entries: readonly Entry[];
+  /** What the config reader (or the name resolution) found. */
+  readonly findings: readonly Finding[];
+}
+
+/** Who holds devices right now: the facts of a start check. */
+export interface Ownership {
+  readonly locks: readonly LockFile[];
+  readonly running: RunningVms;
+  /** Now, in ms since the epoch. */
+  readonly now: number;
+  readonly staleAfterMs: number;
+}
+
+/** What the engine judges against. */
+export interface VerdictContext {
+  /** The host, with each device's users (`usedBy`, running ones included). */
+  readonly inventory: Inventory;
+  /** Loaded plugins; null to judge without them. */
+  readonly plugins: PluginHooks | null;
+  /** Present for a start check (hook prestart, check --vm); null for a config check. */
+  readonly ownership: Ownership | null;
+  /** Slot options of the plan (first slot, used slots, saved slot map). */
+  readonly plan?: PlanOptions;
+}
+
+/** What {@linkcode judgeVm} found. */
+export interface VmVerdict {
+  readonly vm: string;
+  /** Every finding: host (start checks), config, devices in order, layout, plugins. */
+  readonly findings: readonly Finding[];
+  /** The error-level findings, in the same order: any one vetoes the start. */
+  readonly errors: readonly Finding[];
+  /** True when every error only says a device is busy (another VM has it): exit 75. */
+  readonly busy: boolean;
+  /** The inventory entry of each device the host has, in config order. */
+  readonly found: readonly InventoryDevice[];
+  /** pptkit's guest layout for the VM; null when its slot rules cannot be met. */
+  readonly plan: Plan | null;
+}
+
+/** Host findings that stop every passthrough VM. */
+const HOST_VETO_CODES: ReadonlySet<FindingCode> = new Set([
+  "no-iommu",
+  "iommu-disabled",
+  "amdvi-disabled",
+]);
+/** Host findings about facts pptkit could not learn: a warning, never a veto. */
+const HOST_UNKNOWN_CODES: ReadonlySet<FindingCode> = new Set(["iommu-unknown"]);
+/** Codes of findings that only say "busy right now" (exit 75 when they are the only errors). */
+const BUSY_CODES: ReadonlySet<FindingCode> = new Set(["held-by-vm", "lock-unreadable"]);
+
+/**
+ * `not-on-ppt`: a device a VM passes that ppt(4) does not have. One home for its wording, which
+ * `explain` uses too.
+ */
+export function notOnPpt(entry: InventoryDevice): { message: string; fix: string } {
+  const d = entry.device;
+  const name = deviceLabel(d);
+  return {
+    message: d.driver === "none"
+      ? `${name} is not attached to ppt(4) (no driver has it)`
+      : `${name} is not on ppt(4): ${d.name} (${d.driver}) has it`,
+    fix: entry.reserved.inLoaderConf
+      ? `it is in pptdevs (${entry.reserved.where}): reboot, or bind it now with: ` +
+        `pptkit reserve --now ${name}`
+      : `reserve it: pptkit reserve ${name} (takes effect at the next boot), or bind it now ` +
+        `with: pptkit reserve --now ${name}`,
+  };
+}
+
+/** The users of a device in plugin terms (VM configs only, not locks). */
+function configUsers(inventory: Inventory): (device: PciDevice) => readonly VmUser[] {
+  return (device) =>
+    (inventory.byKey.get(addressKey(device.address))?.usedBy ?? [])
+      .filter((u) => (VM_SOURCES as readonly string[]).includes(u.source))
+      .map((u) => ({ vm: u.vm, source: u.source as VmSource, running: u.running }));
+}
+
+/** Judges one VM's use of its devices (see the module comment). */
+export function judgeVm(request: VmRequest, ctx: VerdictContext): VmVerdict {
+  const { vm } = request;
+  const { inventory, ownership } = ctx;
+  const findings: Finding[] = [];
+  const about = (f: Finding): Finding => ({ ...f, vm });
+  if (ownership !== null) {
+    for (const f of inventory.host.findings) {
+      if (HOST_VETO_CODES.has(f.code) || HOST_UNKNOWN_CODES.has(f.code)) findings.push(f);
+    }
+  }
+  findings.push(...request.findings.map(about));
+
+  const found: InventoryDevice[] = [];
+  const seen = new Set<string>();
+  for (const e of request.entries) {
+    const key = addressKey(e.address);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const entry = inventory.byKey.get(key);
+    const at = { device: formatSelector(e.address) };
+    if (entry === undefined) {
+      findings.push(about({
+        level: "error",
+        code: "unknown-device",
+        message: `${vm} passes ${formatLabel(e.address)}, which is not on this host`,
+        fix: "fix the address (pptkit list --all shows the devices), or remove the entry",
+        ...at,
+        ...(request.file === null ? {} : { file: request.file, line: e.line }),
+      }));
+      continue;
+    }
+    found.push(entry);
+    if (entry.device.driver !== "ppt") {
+      findings.push(about({ level: "error", code: "not-on-ppt", ...notOnPpt(entry), ...at }));
+    }
+    if (ownership !== null) findings.push(...ownershipFindings(vm, entry, ownership).map(about));
+    for (const f of entry.findings) if (f.level !== "info") findings.push(f);
+  }
+
+  const { layout, plan } = layoutFindings(request, ctx);
+  const prestart = prestartFindings(request, ctx);
+  // A plugin that reports a card's missing function 0 says why the card needs it; the slot
+  // rule's finding about the same device would only repeat it.
+  const explained = new Set(
+    prestart.filter((f) => f.code === "missing-function0").map((f) => f.device),
+  );
+  findings.push(
+    ...layout.filter((f) => !(f.code === "missing-function0" && explained.has(f.device)))
+      .map(about),
+  );
+  findings.push(...prestart.map(about));
+
+  const unique = dedupe(findings);
+  const errors = unique.filter((f) => f.level === "error");
+  return {
+    vm,
+    findings: unique,
+    errors,
+    busy: errors.length > 0 && errors.every((f) => BUSY_CODES.has(f.code)),
+    found,
+    plan,
+  };
+}
+
+/** Whether another VM holds a device now: its lock, else a running VM whose config names it. */
+function ownershipFindings(vm: string, entry: InventoryDevice, o: Ownership): Finding[] {
+  const address = entry.device.address;
+  const label = formatLabel(address);
+  const at = { device: formatSelector(address) };
+  const lock = o.locks.find((l) => addressKey(l.address) === addressKey(address));
+  if (lock !== undefined) {
+    const state = lockState(lock, vm, o.running, o.now, o.staleAfterMs);
+    if (isBusy(state)) {
+      return [{
+        level: "error",
+        code: lock.record === null ? "lock-unreadable" : "held-by-vm",
+        message: describeLock(lock, state, o.running, o.now),
+        fix: busyFix(lock, state, Math.round(o.staleAfterMs / 1000)),
+        ...at,
+      }];
+    }
+    if (state === "stale" || state === "garbage-stale") {
+      return [{
+        level: lock.record === null ? "warn" : "info",
+        code: lock.record === null ? "lock-unreadable" : "lock-stale",
+        message: lock.record === null
+          ? `${label} has an unreadable lock file ${lock.path}: it is old, prestart takes it over`
+          : `${label} has a stale lock of VM ${lock.record.vm} (not running, locked ` +
+            `${ago(lockAge(lock, o.now))}): prestart takes it over`,
+        ...at,
+      }];
+    }
+  }
+  const other = entry.usedBy.find((u) => u.running && u.vm !== vm);
+  if (other === undefined) return [];
+  const pid = o.running.pids.get(other.vm);
+  return [{
+    level: "error",
+    code: "held-by-vm",
+    message: `${label} is held by running VM ${other.vm} (${other.source} config` +
+      (pid !== undefined ? `, bhyve pid ${pid})` : ")"),
+    fix: `stop VM ${other.vm} first, or give this VM another device`,
+    ...at,
+  }];
+}
+
+/** The plugins' grouping advice, pptkit's plan (or why there is none), the wrapper's layout. */
+function layoutFindings(
+  request: VmRequest,
+  ctx: VerdictContext,
+): { layout: Finding[]; plan: Plan | null } {
+  const out: Finding[] = [];
+  const devices = ctx.inventory.devices.map((d) => d.device);
+  const byKey = new Map(devices.map((d) => [addressKey(d.address), d]));
+  const entries = groupEntries(
+    request.vm,
+    entriesOnHost(request.entries, byKey),
+    devices,
+    ctx.plugins,
+    configUsers(ctx.inventory),
+    (f) => out.push(f),
+  );
+  let plan: Plan | null = null;
+  try {
+    plan = planGroups({ ...request, entries }, ctx.plan);
+    out.push(...plan.findings);
+  } catch (e) {
+    if (!(e instanceof SlotError)) throw e;
+    out.push(slotErrorFinding(e));
+  }
+  out.push(...wrapperLayoutFindings(request));
+  return { layout: out, plan };
+}
+
+/** The plugins' prestart findings for the VM's entries. */
+function prestartFindings(request: VmRequest, ctx: VerdictContext): Finding[] {
+  if (ctx.plugins === null || request.entries.length === 0) return [];
+  const reports: Finding[] = [];
+  const devices = ctx.inventory.devices.map((d) => d.device);
+  const pctx = pluginContext(
+    devices,
+    request.vm,
+    configUsers(ctx.inventory),
+    (f) => reports.push(f),
+  );
+  const found = ctx.plugins.prestart({
+    name: request.vm,
+    entries: request.entries.map((entry, index) => ({
+      index,
+      entry,
+      device: ctx.inventory.byKey.get(addressKey(entry.address))?.device ?? null,
+      grouping: "auto",
+      reason: null,
+    })),
+  }, pctx);
+  return [...found, ...reports];
+}
+
+/** Drops repeats: the same code, device and text (a rule two hooks of a plugin both apply). */
+function dedupe(findings: readonly Finding[]): Finding[] {
+  const seen = new Set<string>();
+  const out: Finding[] = [];
+  for (const f of findings) {
+    const key = `${f.code}\0${f.device ?? ""}\0${f.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(f);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The host as a whole
+
+/** What {@linkcode judgeHost} found. */
+export interface HostVerdict {
+  /** Findings about each device from the VMs that pass it, by device key. */
+  readonly byDevice: ReadonlyMap<string, readonly Finding[]>;
+  /** Findings about VMs that name no device of this host (a broken config line, ...). */
+  readonly vmFindings: readonly Finding[];
+  /** Each VM's verdict, in the order given. */
+  readonly verdicts: readonly VmVerdict[];
+}
+
+/** A VM config as the engine's request. */
+export function requestOf(config: VmConfig): VmRequest {
+  return {
+    vm: config.vm,
+    source: config.source,
+    file: config.file,
+    entries: config.passthru,
+    findings: config.findings,
+  };
+}
+
+/**
+ * Judges every VM config as a config check (no ownership) and files each VM-specific finding
+ * under the device it names, or under the host's VM findings when it names none. Device-level
+ * findings of the inventory are not repeated.
+ */
+export function judgeHost(
+  vms: readonly VmConfig[],
+  ctx: Omit<VerdictContext, "ownership">,
+): HostVerdict {
+  const byDevice = new Map<string, Finding[]>();
+  const vmFindings: Finding[] = [];
+  const verdicts: VmVerdict[] = [];
+  const keyOf = new Map(
+    ctx.inventory.devices.map((d) => [d.selector, addressKey(d.device.address)]),
+  );
+  for (const config of vms) {
+    const verdict = judgeVm(requestOf(config), { ...ctx, ownership: null });
+    verdicts.push(verdict);
+    for (const f of verdict.findings) {
+      if (f.vm === undefined) continue; // the inventory's own, about the device itself
+      const key = f.device === undefined ? undefined : keyOf.get(f.device);
+      if (key === undefined) vmFindings.push(f);
+      else byDevice.set(key, [...(byDevice.get(key) ?? []), f]);
+    }
+  }
+  return { byDevice, vmFindings, verdicts };
+}
