@@ -12,7 +12,12 @@ import { findCommandName, parseArgs, suggest } from "./cli/args.ts";
 import type { Command, Context, Output } from "./cli/command.ts";
 import { type CommandEntry, COMMANDS, findCommand } from "./cli/commands.ts";
 import { ExitCode, PptkitError, usageError } from "./core/errors.ts";
-import { env, type Host, LiveHost, readStdin, SnapshotHost, terminal, write } from "./core/host.ts";
+import { loadConfig, type PptkitConfig } from "./core/config.ts";
+import { locationPrefix } from "./core/findings.ts";
+import type { Host } from "./core/host/host.ts";
+import { LiveHost } from "./core/host/live.ts";
+import { env, readStdin, terminal, write } from "./core/host/process.ts";
+import { SnapshotHost } from "./core/host/snapshot.ts";
 
 /** Exit status for a bug (sysexits EX_SOFTWARE); documented in pptkit(8). */
 const EXIT_INTERNAL = 70;
@@ -84,6 +89,7 @@ async function main(argv: readonly string[]): Promise<number> {
     );
   }
   let host: Promise<Host> | undefined;
+  let config: Promise<PptkitConfig> | undefined;
   const ctx: Context = {
     args: args.positionals,
     options: args.options,
@@ -93,6 +99,7 @@ async function main(argv: readonly string[]): Promise<number> {
       host ??= args.global.snapshot !== undefined
         ? SnapshotHost.open(args.global.snapshot)
         : Promise.resolve(new LiveHost(args.global.root ?? "/")),
+    config: () => config ??= ctx.host().then((h) => loadConfig(h, args.global.config)),
     stdin: readStdin,
   };
   return await command.run(ctx);
@@ -102,9 +109,8 @@ async function main(argv: readonly string[]): Promise<number> {
 function report(e: unknown): number {
   const debug = env("PPTKIT_DEBUG") === "1";
   if (e instanceof PptkitError) {
-    const where = e.file !== undefined && !e.message.includes(e.file)
-      ? `${e.file}${e.line !== undefined ? `:${e.line}` : ""}: `
-      : "";
+    // The location is printed once: before the message, unless the message names the file.
+    const where = e.file !== undefined && e.message.includes(e.file) ? "" : locationPrefix(e);
     write("stderr", `pptkit: ${where}${e.message}\n`);
     if (e.hint !== undefined) write("stderr", `hint: ${e.hint}\n`);
     if (debug && e.stack) write("stderr", e.stack + "\n");

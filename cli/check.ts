@@ -11,14 +11,15 @@
  * @module
  */
 
+import { loadHostState } from "../app/host_state.ts";
+import { checkVmStart, vetoError } from "../app/vm_start.ts";
 import { addressKey, formatSelector } from "../core/address.ts";
-import { type Finding, hasError } from "../core/findings.ts";
 import { ExitCode, usageError } from "../core/errors.ts";
+import { type Finding, hasError } from "../core/findings.ts";
 import { type InventoryDevice, isPassthroughCandidate, resolveDevice } from "../core/inventory.ts";
 import { type Command, type Context, type OptionSpec, printJson, stringOption } from "./command.ts";
 import { countFindings, renderFindings } from "./findings.ts";
 import { findingJson } from "./json.ts";
-import { loadInventoryFor } from "./load.ts";
 import { paint } from "./render.ts";
 
 const VM: OptionSpec = {
@@ -35,8 +36,13 @@ function visible(findings: readonly Finding[], verbose: boolean, quiet: boolean)
 
 /** `check --vm VM`: the prestart verdict, with every finding behind it. */
 async function checkVm(ctx: Context, vm: string): Promise<number> {
-  const { checkVmStart, vetoError } = await import("./hook.ts");
-  const { spec, state, devices, report } = await checkVmStart(ctx, vm, {}, undefined, "all");
+  const { request: spec, state, devices, verdict: report } = await checkVmStart(
+    await ctx.host(),
+    await ctx.config(),
+    vm,
+    {},
+    { scope: "all" },
+  );
   const verdict = report.errors.length === 0
     ? ExitCode.Ok
     : report.busy
@@ -142,7 +148,7 @@ pptkit check --vm NAME before hoster vm start NAME.`,
       }
       return await checkVm(ctx, vm);
     }
-    const inventory = await loadInventoryFor(ctx);
+    const { inventory } = await loadHostState(await ctx.host(), await ctx.config());
     const devices: InventoryDevice[] = ctx.args.length > 0
       ? ctx.args.map((a) => resolveDevice(inventory, a))
       : inventory.devices.filter(isPassthroughCandidate);

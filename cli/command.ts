@@ -9,7 +9,9 @@
  * @module
  */
 
+import type { PptkitConfig } from "../core/config.ts";
 import type { Host } from "../core/host/host.ts";
+import { DEFAULT_CONFIG_FILE } from "../core/paths.ts";
 
 /** One option of a command (or a global one). */
 export interface OptionSpec {
@@ -48,7 +50,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     type: "string",
     value: "FILE",
     help: "pptkit configuration",
-    default: "/usr/local/etc/pptkit/pptkit.jsonc",
+    default: DEFAULT_CONFIG_FILE,
   },
   { name: "quiet", short: "q", type: "boolean", help: "print only errors" },
   { name: "verbose", short: "v", type: "boolean", help: "print more detail" },
@@ -89,6 +91,8 @@ export interface Context {
   readonly out: Output;
   /** The host to inspect: opened on first use (snapshot or live). */
   host(): Promise<Host>;
+  /** pptkit.jsonc of that host (`--config FILE`, else the default): read on first use. */
+  config(): Promise<PptkitConfig>;
   /** Reads stdin (for `parse` and `explain` without arguments). */
   stdin(): Promise<string>;
 }

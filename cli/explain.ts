@@ -6,12 +6,9 @@
  * @module
  */
 
-import { PptkitError } from "../core/errors.ts";
-import { type ExplainFacts, explainText, type Explanation } from "../core/explain.ts";
-import { parseSysctl } from "../core/inventory.ts";
-import { DEFAULT_STALE_AFTER_SECONDS } from "../core/ownership.ts";
-import { type Command, type Context, printJson } from "./command.ts";
-import { loadHostState } from "./load.ts";
+import { explainFacts } from "../app/explain.ts";
+import { explainText, type Explanation } from "../core/explain/explain.ts";
+import { type Command, printJson } from "./command.ts";
 import { type Colour, paint } from "./render.ts";
 
 const RESULT_COLOUR: Record<string, Colour> = {
@@ -20,34 +17,6 @@ const RESULT_COLOUR: Record<string, Colour> = {
   unknown: "yellow",
   check: "cyan",
 };
-
-/** The host facts, or why there are none (a host pptkit cannot read is no reason to fail). */
-async function hostFacts(
-  ctx: Context,
-): Promise<{ facts: ExplainFacts | null; where: string; problem: string | null }> {
-  try {
-    const state = await loadHostState(ctx, { vms: "running" });
-    const sysctl = await state.host.capture("sysctl");
-    const initialized = sysctl === null
-      ? undefined
-      : parseSysctl(sysctl).get("hw.vmm.iommu.initialized");
-    return {
-      facts: {
-        inventory: state.inventory,
-        locks: state.locks,
-        running: state.running,
-        iommuInitialized: initialized === undefined ? null : initialized === "1",
-        now: Date.now(),
-        staleAfterMs: DEFAULT_STALE_AFTER_SECONDS * 1000,
-      },
-      where: state.host.description,
-      problem: null,
-    };
-  } catch (e) {
-    if (!(e instanceof PptkitError)) throw e;
-    return { facts: null, where: "", problem: e.message };
-  }
-}
 
 function render(
   found: readonly Explanation[],
@@ -117,7 +86,7 @@ message.`,
     let where = "";
     let problem: string | null = null;
     if (found.length > 0) {
-      const host = await hostFacts(ctx);
+      const host = await explainFacts(() => ctx.host(), () => ctx.config());
       where = host.where;
       problem = host.problem;
       if (host.facts !== null) found = explainText(text, host.facts);

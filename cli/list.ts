@@ -4,10 +4,10 @@
  * @module
  */
 
+import { loadHostState } from "../app/host_state.ts";
 import { isPassthroughCandidate } from "../core/inventory.ts";
 import { type Command, printJson } from "./command.ts";
 import { inventoryJson } from "./json.ts";
-import { loadInventoryFor } from "./load.ts";
 
 export const list: Command = {
   synopsis: "[--all] [--json]",
@@ -25,7 +25,7 @@ column: yes, no (see pptkit show ADDR for why) or ? (the capture had no capabili
   ],
   async run(ctx) {
     const all = ctx.options.all === true;
-    const inventory = await loadInventoryFor(ctx);
+    const { inventory } = await loadHostState(await ctx.host(), await ctx.config());
     const devices = all ? inventory.devices : inventory.devices.filter(isPassthroughCandidate);
     if (ctx.global.json) {
       printJson(ctx.out, "pptkit.inventory/1", inventoryJson(inventory, devices));

@@ -1,30 +1,19 @@
 /**
  * `pptkit plan VM`: the guest slot of each passthru device of a VM (DESIGN §9), after the
- * vendor plugins had their say, in the format the wrapper needs. The plan is saved per VM
- * (`stateDir/slots/VM.json`) so a device keeps its guest address across runs and config edits.
+ * vendor plugins had their say, in the format the wrapper needs, with every finding the verdict
+ * engine has about the VM. The plan is saved per VM (`stateDir/slots/VM.json`, app/plan.ts) so
+ * a device keeps its guest address across runs and config edits.
  *
  * @module
  */
 
-import { type Finding } from "../core/findings.ts";
+import { planOnHost } from "../app/plan.ts";
 import { usageError } from "../core/errors.ts";
-import { currentUid } from "../core/host.ts";
-import { slotMapPath } from "../core/config.ts";
-import { parsePciconf } from "../core/pciconf.ts";
-import {
-  DEFAULT_FIRST_SLOT,
-  formatPlan,
-  parseSlotMap,
-  PLAN_FORMATS,
-  type PlanFormat,
-  planVm,
-  renderSlotMap,
-  slotMapChanged,
-} from "../core/slots.ts";
-import { loadVmConfig, VM_SOURCES, type VmSource } from "../core/vms/index.ts";
+import { formatPlan, PLAN_FORMATS, type PlanFormat } from "../core/slots/formats.ts";
+import { DEFAULT_FIRST_SLOT } from "../core/slots/rules.ts";
+import { VM_SOURCES, type VmSource } from "../core/vms/types.ts";
 import type { Command, OptionSpec } from "./command.ts";
 import { renderFindings } from "./findings.ts";
-import { loadConfigFor } from "./load.ts";
 
 const FORMAT: OptionSpec = {
   name: "format",
@@ -118,27 +107,13 @@ is refused until --reset-slots.`,
       );
     }
 
-    const host = await ctx.host();
-    const config = await loadConfigFor(ctx, host);
-    const vm = await loadVmConfig(host, config, name, wrapper as VmSource | undefined);
-    // Only the host slots the VM uses (siblings included, for the plugins) are parsed.
-    const devices = parsePciconf(
-      (await host.capture("pciconf")) ?? "",
-      host.kind === "snapshot" ? `${host.description}/pciconf.txt` : "pciconf output",
-      { slots: vm.passthru.map((e) => e.address) },
-    ).devices;
-    const { loadPlugins } = await import("../core/plugins.ts");
-    const plugins = await loadPlugins({ host, config, uid: currentUid() });
-    const mapPath = slotMapPath(config, vm.vm);
-    const savedText = ctx.options["reset-slots"] === true ? null : await host.readText(mapPath);
-    const saved = savedText === null ? null : parseSlotMap(savedText, mapPath);
-    const result = planVm(vm, devices, { firstSlot, usedSlots, saved, plugins });
-
-    if (slotMapChanged(saved, result.slotMap)) {
-      await host.ensureDir(mapPath.slice(0, mapPath.lastIndexOf("/")));
-      await host.writeFileAtomic(mapPath, renderSlotMap(result.slotMap), { mode: 0o644 });
-    }
-    const findings: Finding[] = [...vm.findings, ...plugins.findings, ...result.findings];
+    const { plan: result, findings } = await planOnHost(await ctx.host(), await ctx.config(), {
+      vm: name,
+      wrapper: wrapper as VmSource | undefined,
+      firstSlot,
+      usedSlots,
+      resetSlots: ctx.options["reset-slots"] === true,
+    });
     ctx.out.stdout(formatPlan(result, format));
     const shown = findings.filter((f) => ctx.global.verbose || f.level !== "info");
     if (!ctx.global.quiet && format !== "json" && shown.length > 0) {

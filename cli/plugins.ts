@@ -5,10 +5,9 @@
  * @module
  */
 
-import { currentUid } from "../core/host.ts";
+import { hostPlugins } from "../app/plugins.ts";
 import type { Command } from "./command.ts";
 import { renderFindings } from "./findings.ts";
-import { loadConfigFor } from "./load.ts";
 import { renderTable } from "./render.ts";
 
 export const plugins: Command = {
@@ -23,10 +22,7 @@ with the reason.`,
   args: { min: 0, max: 0 },
   examples: [["What pptkit knows about vendors", "pptkit plugins"]],
   async run(ctx) {
-    const host = await ctx.host();
-    const config = await loadConfigFor(ctx, host);
-    const { loadPlugins } = await import("../core/plugins.ts");
-    const registry = await loadPlugins({ host, config, uid: currentUid() });
+    const registry = await hostPlugins(await ctx.host(), await ctx.config());
     const listing = registry.describe();
     if (ctx.global.json) {
       ctx.out.stdout(JSON.stringify(listing, null, 2) + "\n");

@@ -6,8 +6,8 @@
  * @module
  */
 
+import { CHANGE_OPTIONS, runChange } from "./change.ts";
 import type { Command } from "./command.ts";
-import { CHANGE_OPTIONS, changeReservations, reportChange } from "./reserve.ts";
 
 export const release: Command = {
   synopsis: "ADDR... [--dry-run] [--now] [--loader-conf FILE]",
@@ -25,6 +25,6 @@ devctl clear driver -f SEL.`,
     ["... and right now", "pptkit release --now 3/0/0"],
   ],
   async run(ctx) {
-    return reportChange(ctx, "release", await changeReservations(ctx, "release"));
+    return await runChange(ctx, "release");
   },
 };

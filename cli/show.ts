@@ -4,14 +4,14 @@
  * @module
  */
 
+import { loadHostState } from "../app/host_state.ts";
 import { formatRawSelector } from "../core/address.ts";
-import { type InventoryDevice, resolveDevice } from "../core/inventory.ts";
+import { resolveDevice, slotSiblings } from "../core/inventory.ts";
 import type { PciDevice } from "../core/pciconf.ts";
 import { type Command, printJson } from "./command.ts";
 import { renderFindings } from "./findings.ts";
 import { deviceJson } from "./json.ts";
 import { typeText } from "./list_table.ts";
-import { loadInventoryFor } from "./load.ts";
 import { renderTable } from "./render.ts";
 
 function yesNo(value: boolean | null): string {
@@ -46,15 +46,6 @@ function capabilityRows(d: PciDevice): string[][] {
   return rows;
 }
 
-/** Other functions in the same host bus/slot: passed together or split, they belong together. */
-function siblingsOf(entry: InventoryDevice, all: readonly InventoryDevice[]): InventoryDevice[] {
-  const a = entry.device.address;
-  return all.filter((o) =>
-    o !== entry && o.device.address.domain === a.domain && o.device.address.bus === a.bus &&
-    o.device.address.slot === a.slot
-  );
-}
-
 export const show: Command = {
   synopsis: "ADDR",
   description: `
@@ -66,9 +57,9 @@ pci0:1:0:0, ppt0@pci0:1:0:0:, or a device name such as ppt0.`,
   args: { min: 1, max: 1 },
   examples: [["The first function of the card in bus 1", "pptkit show 1/0/0"]],
   async run(ctx) {
-    const inventory = await loadInventoryFor(ctx);
+    const { inventory } = await loadHostState(await ctx.host(), await ctx.config());
     const entry = resolveDevice(inventory, ctx.args[0]);
-    const siblings = siblingsOf(entry, inventory.devices);
+    const siblings = slotSiblings(inventory, entry);
     if (ctx.global.json) {
       printJson(ctx.out, "pptkit.device/1", {
         device: deviceJson(entry),

@@ -9,33 +9,19 @@
  * @module
  */
 
-import { detectIommu, type IommuFacts, type IommuKind } from "./acpi.ts";
-import { addressKey, formatBsf, formatSelector, parseAddress, type PciAddress } from "./address.ts";
+import type { IommuFacts, IommuKind } from "./acpi.ts";
+import { addressKey, formatBsf, formatSelector, parseAddress, type PciAddress, slotKey } from "./address.ts";
 import { countHostDrivers, deviceFindings, isEligible } from "./eligibility.ts";
 import { dataError } from "./errors.ts";
 import { type Finding, sortFindings } from "./findings.ts";
-import type { Host } from "./host/host.ts";
-import {
-  amdviEnabled,
-  amdviFinding,
-  multiDomainFindings,
-  pptdevsFindings,
-  tunableNumber,
-  vmmLoadedByLoader,
-  vmmLoadFinding,
-} from "./loader/findings.ts";
-import {
-  kenvReservedDevices,
-  parseKenv,
-  reservationWhere,
-  reservedDevices,
-} from "./loader/kernel.ts";
-import { type LoaderConf, parseLoaderConf } from "./loader/lines.ts";
-import { type LoaderFileOrder, loaderFileOrder } from "./loader/order.ts";
+import { amdviEnabled, amdviFinding, multiDomainFindings, pptdevsFindings, tunableNumber, vmmLoadedByLoader, vmmLoadFinding } from "./loader/findings.ts";
+import { kenvReservedDevices, reservationWhere, reservedDevices } from "./loader/kernel.ts";
+import type { LoaderConf } from "./loader/lines.ts";
+import type { LoaderFileOrder } from "./loader/order.ts";
 import { duplicateFindings, loaderValues } from "./loader/values.ts";
-import { LOADER_CONF_DIR } from "./paths.ts";
-import { deviceLabel, parsePciconf, type PciconfListing, type PciDevice } from "./pciconf.ts";
+import { deviceLabel, type PciconfListing, type PciDevice } from "./pciconf.ts";
 import { lines } from "./text.ts";
+import type { HostVerdict } from "./verdict.ts";
 import { usageStatus } from "./vms/usage.ts";
 
 /** The inventory statuses of DESIGN §6. */
@@ -270,10 +256,8 @@ export function buildInventory(input: InventoryInput): Inventory {
     }
     const users = input.usage?.get(addressKey(device.address)) ?? [];
     const key = addressKey(device.address);
-    const own = [
-      ...deviceFindings(device, hostDrivers),
-      ...(input.usageFindings?.get(key) ?? []),
-    ];
+    const intrinsic = deviceFindings(device, hostDrivers);
+    const own = [...intrinsic, ...(input.usageFindings?.get(key) ?? [])];
     const { status, text } = statusOf(device, reserved, users);
     const entry: InventoryDevice = {
       device,
@@ -283,7 +267,7 @@ export function buildInventory(input: InventoryInput): Inventory {
       usedBy: users,
       status,
       statusText: text,
-      eligible: isEligible(device, own),
+      eligible: isEligible(device, intrinsic),
       findings: sortFindings(own),
     };
     devices.push(entry);
@@ -342,19 +326,6 @@ export interface LoaderFiles {
   readonly files: readonly LoaderConf[];
   /** How many of the files exist. */
   readonly present: number;
-}
-
-/** Reads /boot/loader.conf, /boot/loader.conf.d/*.conf and /boot/loader.conf.local. */
-export async function readLoaderFiles(host: Host, release: string | null): Promise<LoaderFiles> {
-  const dropIns = (await host.readDir(LOADER_CONF_DIR)) ?? [];
-  const order = loaderFileOrder(release, dropIns);
-  let present = 0;
-  const files = await Promise.all(order.files.map(async (path) => {
-    const text = await host.readText(path);
-    if (text !== null) present++;
-    return parseLoaderConf(text ?? "", path);
-  }));
-  return { order, files, present };
 }
 
 /**
@@ -419,15 +390,6 @@ export function loaderFacts(
   };
 }
 
-/** Options of {@linkcode loadHostFacts}. */
-export interface HostFactsOptions {
-  /**
-   * Only the devices of these host slots, as the running kernel sees them (no loader.conf,
-   * which is about the next boot): what `hook prestart` needs before a VM starts.
-   */
-  readonly slots?: readonly PciAddress[];
-}
-
 /**
  * Reservation facts of the running kernel alone (kenv), for a check about this boot: what the
  * next boot will do does not decide whether a VM can start now.
@@ -443,50 +405,31 @@ export function runningKernelFacts(kenv: ReadonlyMap<string, string> | null): Lo
   };
 }
 
-/** Gathers and parses every fact of a host: the input of {@linkcode buildInventory}, without VM usage. */
-export async function loadHostFacts(
-  host: Host,
-  options: HostFactsOptions = {},
-): Promise<InventoryInput> {
-  const [pciconf, acpidump, kldstat, sysctl, uname, kenv] = await Promise.all([
-    host.capture("pciconf"),
-    host.capture("acpidump"),
-    host.capture("kldstat"),
-    host.capture("sysctl"),
-    host.capture("uname"),
-    host.capture("kenv"),
-  ]);
-  const source = host.kind === "snapshot" ? `${host.description}/pciconf.txt` : "pciconf output";
-  const listing = parsePciconf(pciconf ?? "", source, { slots: options.slots });
-  const release = releaseOf(uname);
-  const iommu = detectIommu(acpidump);
-  const kernelEnv = kenv === null ? null : parseKenv(kenv);
-  let loader: LoaderFacts;
-  if (options.slots !== undefined) {
-    loader = runningKernelFacts(kernelEnv);
-  } else {
-    const files = await readLoaderFiles(host, release);
-    const captured = host.kind === "live" || files.present > 0;
-    loader = loaderFacts(files, kernelEnv, iommu.ivrs, listing.devices, captured);
+/**
+ * The inventory with the verdict engine's findings filed in: each device gets the findings of
+ * the VMs that pass it, the host the findings about VMs that name no device of it.
+ */
+export function withVerdicts(inventory: Inventory, verdict: HostVerdict): Inventory {
+  const devices: InventoryDevice[] = [];
+  const byKey = new Map<string, InventoryDevice>();
+  for (const entry of inventory.devices) {
+    const key = addressKey(entry.device.address);
+    const extra = verdict.byDevice.get(key);
+    const merged = extra === undefined
+      ? entry
+      : { ...entry, findings: sortFindings([...entry.findings, ...extra]) };
+    devices.push(merged);
+    byKey.set(key, merged);
   }
   return {
-    listing,
-    iommu,
-    loader,
-    kldstat,
-    sysctl: sysctl === null ? null : parseSysctl(sysctl),
-    release,
-    snapshot: host.kind === "snapshot",
-    hostDescription: host.description,
+    ...inventory,
+    host: {
+      ...inventory.host,
+      findings: sortFindings([...inventory.host.findings, ...verdict.vmFindings]),
+    },
+    devices,
+    byKey,
   };
-}
-
-/** What VM configs add to the facts of a host. */
-export type UsageInput = Pick<InventoryInput, "usage" | "usageFindings" | "vmFindings">;
-
-/** Gathers every fact from a host and builds the inventory. */
-export async function loadInventory(host: Host, usage: UsageInput = {}): Promise<Inventory> {
-  return buildInventory({ ...(await loadHostFacts(host)), ...usage });
 }
 
 /** Resolves a device in the inventory by address; undefined when the host has no such device. */
@@ -501,6 +444,12 @@ export function findDevice(inventory: Inventory, address: PciAddress): Inventory
 export function isPassthroughCandidate(entry: InventoryDevice): boolean {
   return entry.device.driver === "ppt" || entry.reserved.inLoaderConf ||
     entry.reserved.atBoot === true || entry.usedBy.length > 0;
+}
+
+/** The other functions of a device's host slot: passed together or split, they belong together. */
+export function slotSiblings(inventory: Inventory, entry: InventoryDevice): InventoryDevice[] {
+  const key = slotKey(entry.device.address);
+  return inventory.devices.filter((o) => o !== entry && slotKey(o.device.address) === key);
 }
 
 /**

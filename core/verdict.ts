@@ -97,6 +97,8 @@ export interface VmVerdict {
   readonly found: readonly InventoryDevice[];
   /** pptkit's guest layout for the VM; null when its slot rules cannot be met. */
   readonly plan: Plan | null;
+  /** Why there is no plan: the slot rule the entries cannot meet (also among `errors`). */
+  readonly planError: Finding | null;
 }
 
 /** Host findings that stop every passthrough VM. */
@@ -107,8 +109,18 @@ const HOST_VETO_CODES: ReadonlySet<FindingCode> = new Set([
 ]);
 /** Host findings about facts pptkit could not learn: a warning, never a veto. */
 const HOST_UNKNOWN_CODES: ReadonlySet<FindingCode> = new Set(["iommu-unknown"]);
+/** True for a host finding that stops every passthrough VM (no IOMMU, AMD-Vi off, ...). */
+export function isHostVeto(finding: Finding): boolean {
+  return HOST_VETO_CODES.has(finding.code);
+}
 /** Codes of findings that only say "busy right now" (exit 75 when they are the only errors). */
 const BUSY_CODES: ReadonlySet<FindingCode> = new Set(["held-by-vm", "lock-unreadable"]);
+
+/** How to get a device onto ppt(4): reserve it for the next boot, or bind it now. */
+export function reserveHint(bsf: string): string {
+  return `reserve it: pptkit reserve ${bsf} (takes effect at the next boot), or bind it now ` +
+    `with: pptkit reserve --now ${bsf}`;
+}
 
 /**
  * `not-on-ppt`: a device a VM passes that ppt(4) does not have. One home for its wording, which
@@ -124,8 +136,7 @@ export function notOnPpt(entry: InventoryDevice): { message: string; fix: string
     fix: entry.reserved.inLoaderConf
       ? `it is in pptdevs (${entry.reserved.where}): reboot, or bind it now with: ` +
         `pptkit reserve --now ${name}`
-      : `reserve it: pptkit reserve ${name} (takes effect at the next boot), or bind it now ` +
-        `with: pptkit reserve --now ${name}`,
+      : reserveHint(name),
   };
 }
 
@@ -177,7 +188,7 @@ export function judgeVm(request: VmRequest, ctx: VerdictContext): VmVerdict {
     for (const f of entry.findings) if (f.level !== "info") findings.push(f);
   }
 
-  const { layout, plan } = layoutFindings(request, ctx);
+  const { layout, plan, planError } = layoutFindings(request, ctx);
   const prestart = prestartFindings(request, ctx);
   // A plugin that reports a card's missing function 0 says why the card needs it; the slot
   // rule's finding about the same device would only repeat it.
@@ -199,6 +210,7 @@ export function judgeVm(request: VmRequest, ctx: VerdictContext): VmVerdict {
     busy: errors.length > 0 && errors.every((f) => BUSY_CODES.has(f.code)),
     found,
     plan,
+    planError: planError === null ? null : { ...planError, vm },
   };
 }
 
@@ -248,7 +260,7 @@ function ownershipFindings(vm: string, entry: InventoryDevice, o: Ownership): Fi
 function layoutFindings(
   request: VmRequest,
   ctx: VerdictContext,
-): { layout: Finding[]; plan: Plan | null } {
+): { layout: Finding[]; plan: Plan | null; planError: Finding | null } {
   const out: Finding[] = [];
   const devices = ctx.inventory.devices.map((d) => d.device);
   const byKey = new Map(devices.map((d) => [addressKey(d.address), d]));
@@ -261,15 +273,17 @@ function layoutFindings(
     (f) => out.push(f),
   );
   let plan: Plan | null = null;
+  let planError: Finding | null = null;
   try {
     plan = planGroups({ ...request, entries }, ctx.plan);
     out.push(...plan.findings);
   } catch (e) {
     if (!(e instanceof SlotError)) throw e;
-    out.push(slotErrorFinding(e));
+    planError = slotErrorFinding(e);
+    out.push(planError);
   }
   out.push(...wrapperLayoutFindings(request));
-  return { layout: out, plan };
+  return { layout: out, plan, planError };
 }
 
 /** The plugins' prestart findings for the VM's entries. */

@@ -8,15 +8,14 @@
  * @module
  */
 
-import { formatSelector } from "../core/address.ts";
 import {
   definePlugin,
   entriesPartial,
+  type Finding,
+  formatSelector,
   type GroupEntry,
-  inspectPartial,
+  type PciDevice,
 } from "../core/plugins/api.ts";
-import type { Finding } from "../core/plugins/api.ts";
-import type { PciDevice } from "../core/plugins/api.ts";
 
 const AMD_GRAPHICS = "1002";
 const isAmdGraphics = (d: PciDevice) => d.vendorId === AMD_GRAPHICS;
@@ -45,15 +44,10 @@ export default definePlugin({
   version: "1.0.0",
   description: "AMD GPUs: GPU and HDMI audio stay in one guest slot; reset caveat",
   matches: isAmdGraphics,
-  inspect(device, ctx) {
-    const out = inspectPartial(device, ctx, isAmdGraphics, WHAT, WHY);
-    if (isGpu(device)) out.push(resetNote(device));
-    return out;
+  inspect(device) {
+    return isGpu(device) ? [resetNote(device)] : [];
   },
-  group(entries, ctx) {
-    for (const f of entriesPartial(ctx.vm ?? "the VM", entries, ctx, isAmdGraphics, WHAT, WHY)) {
-      ctx.report(f);
-    }
+  group(entries) {
     return entries.map((e): GroupEntry =>
       e.grouping === "auto" ? { ...e, grouping: "keep-together", reason: REASON } : e
     );

@@ -8,17 +8,17 @@
  * @module
  */
 
-import { formatBsf, formatSelector } from "../core/address.ts";
-import { definePlugin, type GroupEntry } from "../core/plugins/api.ts";
-import type { PciDevice } from "../core/plugins/api.ts";
+import {
+  definePlugin,
+  formatLabel,
+  formatSelector,
+  type GroupEntry,
+  type PciDevice,
+  slotKey,
+} from "../core/plugins/api.ts";
 
 const SOURCE = "https://wiki.freebsd.org/bhyve/pci_passthru";
 const isIntelNic = (d: PciDevice) => d.vendorId === "8086" && d.classCode.startsWith("02");
-
-function slotKey(d: PciDevice): string {
-  const a = d.address;
-  return `${a.domain}:${a.bus}:${a.slot}`;
-}
 
 export default definePlugin({
   name: "intel_nic",
@@ -29,12 +29,12 @@ export default definePlugin({
     const bySlot = new Map<string, GroupEntry[]>();
     for (const e of entries) {
       if (e.device === null) continue;
-      const list = bySlot.get(slotKey(e.device)) ?? [];
+      const list = bySlot.get(slotKey(e.device.address)) ?? [];
       list.push(e);
-      bySlot.set(slotKey(e.device), list);
+      bySlot.set(slotKey(e.device.address), list);
     }
     for (const list of bySlot.values()) {
-      const names = list.map((e) => formatBsf(e.entry.address) ?? e.entry.token.text);
+      const names = list.map((e) => formatLabel(e.entry.address));
       const device = formatSelector(list[0].device!.address);
       const grouped = list.filter((e) => e.grouping === "auto" && !e.entry.token.split);
       if (grouped.length >= 2) {

@@ -3,7 +3,8 @@
  * controller and, on cards with a USB-C port, an xHCI controller and a UCSI (USB-C) function.
  * The NVIDIA driver expects to find them as functions of one device, as the user guide passes
  * them (`-s 6:0,passthru,1/0/0 -s 6:1,passthru,1/0/1`), so they stay in one guest slot, and a
- * VM that passes only part of the card gets a `partial-device` warning.
+ * VM that passes only part of the card gets a `partial-device` warning (from prestart, which
+ * the verdict engine runs for every command that judges a VM).
  *
  * @module
  */
@@ -12,9 +13,8 @@ import {
   definePlugin,
   entriesPartial,
   type GroupEntry,
-  inspectPartial,
+  type PciDevice,
 } from "../core/plugins/api.ts";
-import type { PciDevice } from "../core/plugins/api.ts";
 
 const NVIDIA = "10de";
 const isNvidia = (d: PciDevice) => d.vendorId === NVIDIA;
@@ -28,13 +28,7 @@ export default definePlugin({
   version: "1.0.0",
   description: "NVIDIA GPUs: GPU, HD audio and USB-C functions stay in one guest slot",
   matches: isNvidia,
-  inspect(device, ctx) {
-    return inspectPartial(device, ctx, isNvidia, WHAT, WHY);
-  },
-  group(entries, ctx) {
-    for (const f of entriesPartial(ctx.vm ?? "the VM", entries, ctx, isNvidia, WHAT, WHY)) {
-      ctx.report(f);
-    }
+  group(entries) {
     return entries.map((e): GroupEntry =>
       e.grouping === "auto" ? { ...e, grouping: "keep-together", reason: REASON } : e
     );

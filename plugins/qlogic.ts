@@ -3,16 +3,22 @@
  * user guide: "multi-function devices are not always independent, and may have to be assigned to
  * guests with the functions being the same. An example is QLogic FC adapters, where function 0
  * is used for firmware loading, while the other functions are for port data transfer." So every
- * function keeps its host number in one guest slot, function 0 must be passed, and a split
- * (`-4/0/1`) is an error that says why.
+ * function keeps its host number in one guest slot (the allocator refuses a split `-4/0/1` with
+ * this plugin's reason), and function 0 must be passed (prestart says why).
  *
  * @module
  */
 
-import { formatBsf, formatSelector } from "../core/address.ts";
-import type { Finding } from "../core/plugins/api.ts";
-import { cardOf, definePlugin, type GroupEntry, type PluginContext } from "../core/plugins/api.ts";
-import type { PciDevice } from "../core/plugins/api.ts";
+import {
+  cardOf,
+  definePlugin,
+  deviceLabel,
+  type Finding,
+  formatSelector,
+  type GroupEntry,
+  type PciDevice,
+  type PluginContext,
+} from "../core/plugins/api.ts";
 
 const isQlogicFc = (d: PciDevice) => d.vendorId === "1077" && d.classCode.startsWith("0c04");
 const WIKI = "https://wiki.freebsd.org/bhyve/pci_passthru";
@@ -21,10 +27,6 @@ const REASON = "qlogic: the guest must see the adapter's functions at their host
   "be assigned to guests with the functions being the same. An example is QLogic FC adapters, " +
   "where function 0 is used for firmware loading, while the other functions are for port data " +
   'transfer")';
-
-function label(d: PciDevice): string {
-  return formatBsf(d.address) ?? formatSelector(d.address);
-}
 
 /** A `missing-function0` error when `vm` passes functions of the adapter but not function 0. */
 function missingFunction0(
@@ -41,9 +43,9 @@ function missingFunction0(
   return {
     level: "error",
     code: "missing-function0",
-    message: `${vm} passes ${given.map(label).join(", ")} of a QLogic FC adapter without ` +
-      `function 0 (${label(zero)}), which loads the adapter's firmware (source: ${WIKI})`,
-    fix: `add ${label(zero)} to ${vm}'s passthru list`,
+    message: `${vm} passes ${given.map(deviceLabel).join(", ")} of a QLogic FC adapter without ` +
+      `function 0 (${deviceLabel(zero)}), which loads the adapter's firmware (source: ${WIKI})`,
+    fix: `add ${deviceLabel(zero)} to ${vm}'s passthru list`,
     device: formatSelector(given[0].address),
   };
 }
@@ -53,44 +55,22 @@ export default definePlugin({
   version: "1.0.0",
   description: "QLogic FC adapters: same function numbers in one guest slot, function 0 required",
   matches: isQlogicFc,
-  inspect(device, ctx) {
-    const out: Finding[] = [];
-    const vms = [...new Set(ctx.usersOf(device).map((u) => u.vm))];
-    for (const vm of vms) {
-      const passed = (d: PciDevice) => ctx.usersOf(d).some((u) => u.vm === vm);
-      const card = cardOf(device, ctx, isQlogicFc);
-      if (card.find(passed) !== device) continue;
-      const f = missingFunction0(vm, device, ctx, passed);
-      if (f !== null) out.push(f);
-    }
-    return out;
-  },
   group(entries) {
     return entries.map((e): GroupEntry => ({ ...e, grouping: "same-function", reason: REASON }));
   },
   prestart(vm, ctx) {
-    const keys = new Set(vm.entries.map((e) => e.device && label(e.device)));
-    const passed = (d: PciDevice) => keys.has(label(d));
+    const keys = new Set(vm.entries.map((e) => e.device && deviceLabel(e.device)));
+    const passed = (d: PciDevice) => keys.has(deviceLabel(d));
     const out: Finding[] = [];
     const seen = new Set<string>();
     for (const e of vm.entries) {
       if (e.device === null) continue;
       const card = cardOf(e.device, ctx, isQlogicFc);
-      const first = card[0] === undefined ? "" : label(card[0]);
+      const first = card[0] === undefined ? "" : deviceLabel(card[0]);
       if (seen.has(first)) continue;
       seen.add(first);
       const f = missingFunction0(vm.name, e.device, ctx, passed);
       if (f !== null) out.push(f);
-    }
-    for (const s of vm.entries.filter((x) => x.entry.token.split && x.device !== null)) {
-      out.push({
-        level: "error",
-        code: "plugin",
-        message: `${vm.name}: ${s.entry.token.text} cannot be split into its own guest ` +
-          `slot: ${REASON}`,
-        fix: `write ${s.entry.token.text.slice(1)} without the - prefix`,
-        device: formatSelector(s.device!.address),
-      });
     }
     return out;
   },

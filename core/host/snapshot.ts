@@ -87,12 +87,30 @@ export class SnapshotHost extends FileHost {
   }
 }
 
+/** True when `dir` does not exist or has no entries. */
+function isEmptyOrMissing(dir: string): boolean {
+  try {
+    for (const _ of Deno.readDirSync(dir)) return false;
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return true;
+    throw fileError(e, "read", dir);
+  }
+}
+
 /** Writes a new snapshot directory: one file per capture plus host files under `root/`. */
 export async function writeSnapshot(
   dir: string,
   captures: ReadonlyMap<CaptureName, string>,
   files: ReadonlyMap<string, string>,
 ): Promise<void> {
+  if (!isEmptyOrMissing(dir)) {
+    throw new PptkitError(
+      ExitCode.CantCreate,
+      `snapshot directory ${dir} is not empty`,
+      "name a new directory; pptkit never overwrites a snapshot",
+    );
+  }
   try {
     await Deno.mkdir(dir, { recursive: true });
     for (const [name, text] of captures) {

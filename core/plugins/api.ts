@@ -23,14 +23,13 @@
  * @module
  */
 
-import { addressKey, formatLabel, formatSelector } from "../address.ts";
+import { addressKey, formatLabel, formatSelector, slotKey } from "../address.ts";
 import type { Finding, Level } from "../findings.ts";
 import { deviceKind, deviceLabel, type PciDevice } from "../pciconf.ts";
-import { compareText } from "../text.ts";
 import type { Entry, VmSource } from "../vms/types.ts";
 
 export type { Finding, Level, PciDevice };
-export { deviceKind, deviceLabel, formatLabel, formatSelector };
+export { deviceKind, deviceLabel, formatLabel, formatSelector, slotKey };
 
 /** How a VM entry is placed in guest slots. */
 export type Grouping = "auto" | "split" | "keep-together" | "same-function";
@@ -166,30 +165,6 @@ export function partialDevice(
     fix: `add ${list(missing)} to ${vm}'s passthru list`,
     device: formatSelector(given[0].address),
   };
-}
-
-/**
- * `partial-device` findings for the inspect hook: one per VM that names the device, reported
- * on the first function of the card that VM passes (so a card gives one finding per VM).
- */
-export function inspectPartial(
-  device: PciDevice,
-  ctx: PluginContext,
-  belongs: (d: PciDevice) => boolean,
-  what: string,
-  why: string,
-  level: Level = "warn",
-): Finding[] {
-  const card = cardOf(device, ctx, belongs);
-  const out: Finding[] = [];
-  const vms = new Set(ctx.usersOf(device).map((u) => u.vm));
-  for (const vm of [...vms].sort(compareText)) {
-    const passed = (d: PciDevice) => ctx.usersOf(d).some((u) => u.vm === vm);
-    if (card.find(passed) !== device) continue;
-    const f = partialDevice(vm, card, passed, what, why, level);
-    if (f !== null) out.push(f);
-  }
-  return out;
 }
 
 /** `partial-device` findings for one VM's entries (group and prestart hooks), one per card. */

@@ -1,0 +1,90 @@
+/**
+ * `snapshot DIR`: freeze this host into a snapshot directory (DESIGN §5): one file per capture,
+ * and under `root/` the loader files the loader reads (core/loader/order.ts decides which),
+ * pptkit.jsonc, and the VM configs pptkit reads (with the `vm_*` lines of rc.conf only: rc.conf
+ * holds other secrets).
+ *
+ * @module
+ */
+
+import type { PptkitConfig } from "../core/config.ts";
+import { PptkitError } from "../core/errors.ts";
+import { CAPTURE_COMMANDS, type CaptureName, type Host } from "../core/host/host.ts";
+import { writeSnapshot } from "../core/host/snapshot.ts";
+import { releaseOf } from "../core/inventory.ts";
+import { DEFAULT_CONFIG_FILE } from "../core/paths.ts";
+import { hosterVmDirs } from "../core/vms/hoster.ts";
+import { loadVmConfigs } from "../core/vms/index.ts";
+import { RC_CONF_FILES } from "../core/vms/vm_bhyve.ts";
+import { readLoaderFiles } from "./host_state.ts";
+
+/** What a snapshot holds. */
+export interface SnapshotResult {
+  readonly captures: number;
+  readonly files: number;
+  /** The commands that could not be run here. */
+  readonly missing: readonly string[];
+}
+
+/** Each VM's config, Hoster's host_config.json, vm-bhyve's datastore list, rc.conf's vm_ lines. */
+async function vmFiles(host: Host, config: PptkitConfig): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const scan = await loadVmConfigs(host, config);
+  const paths = new Set<string>();
+  for (const vm of scan.vms) {
+    if (!vm.file.startsWith("/")) continue; // cbsd: a command's output, captured as cbsd-ppt.txt
+    paths.add(vm.file);
+    if (vm.source === "vm-bhyve") {
+      const vmDir = vm.file.slice(0, vm.file.lastIndexOf("/", vm.file.lastIndexOf("/") - 1));
+      paths.add(`${vmDir}/.config/system.conf`);
+    }
+  }
+  const hoster = await hosterVmDirs(host, config);
+  if (hoster.hostConfig !== null) paths.add(hoster.hostConfig);
+  for (const path of paths) {
+    const text = await host.readText(path);
+    if (text !== null) out.set(path, text);
+  }
+  for (const path of RC_CONF_FILES) {
+    const text = await host.readText(path);
+    if (text === null) continue;
+    const vmLines = text.split("\n").filter((l) => l.trimStart().startsWith("vm_"));
+    if (vmLines.length > 0) out.set(path, vmLines.join("\n") + "\n");
+  }
+  return out;
+}
+
+/** Captures the host into `dir`, which must not exist or be empty. */
+export async function takeSnapshot(
+  host: Host,
+  config: PptkitConfig,
+  dir: string,
+): Promise<SnapshotResult> {
+  const captures = new Map<CaptureName, string>();
+  const missing: string[] = [];
+  for (const name of Object.keys(CAPTURE_COMMANDS) as CaptureName[]) {
+    let text: string | null;
+    try {
+      text = await host.capture(name);
+    } catch (e) {
+      // pciconf is the one capture a snapshot cannot do without.
+      if (name === "pciconf" || !(e instanceof PptkitError)) throw e;
+      text = null;
+    }
+    if (text === null) missing.push(CAPTURE_COMMANDS[name].join(" "));
+    else captures.set(name, text);
+  }
+  const files = new Map<string, string>();
+  const uname = captures.get("uname") ?? null;
+  const loader = await readLoaderFiles(host, releaseOf(uname));
+  for (const path of loader.order.files) {
+    const text = await host.readText(path);
+    if (text !== null) files.set(path, text);
+  }
+  const configPath = config.file ?? DEFAULT_CONFIG_FILE;
+  const configText = await host.readText(configPath);
+  if (configText !== null) files.set(configPath, configText);
+  for (const [path, text] of await vmFiles(host, config)) files.set(path, text);
+  await writeSnapshot(dir, captures, files);
+  return { captures: captures.size, files: files.size, missing };
+}
