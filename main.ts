@@ -13,7 +13,7 @@ import type { Command, Context, Output } from "./cli/command.ts";
 import { type CommandEntry, COMMANDS, findCommand } from "./cli/commands.ts";
 import { ExitCode, PptkitError, usageError } from "./core/errors.ts";
 import { loadConfig, type PptkitConfig } from "./core/config.ts";
-import { locationPrefix } from "./core/findings.ts";
+import { withLocation } from "./core/findings.ts";
 import type { Host } from "./core/host/host.ts";
 import { LiveHost } from "./core/host/live.ts";
 import { env, readStdin, terminal, write } from "./core/host/process.ts";
@@ -109,9 +109,7 @@ async function main(argv: readonly string[]): Promise<number> {
 function report(e: unknown): number {
   const debug = env("PPTKIT_DEBUG") === "1";
   if (e instanceof PptkitError) {
-    // The location is printed once: before the message, unless the message names the file.
-    const where = e.file !== undefined && e.message.includes(e.file) ? "" : locationPrefix(e);
-    write("stderr", `pptkit: ${where}${e.message}\n`);
+    write("stderr", `pptkit: ${withLocation(e)}\n`);
     if (e.hint !== undefined) write("stderr", `hint: ${e.hint}\n`);
     if (debug && e.stack) write("stderr", e.stack + "\n");
     return e.exitCode;

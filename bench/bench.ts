@@ -31,10 +31,10 @@ import { PptkitError } from "../core/errors.ts";
 import type { Host } from "../core/host/host.ts";
 import { SnapshotHost } from "../core/host/snapshot.ts";
 import { loadConfig } from "../core/config.ts";
-import { loadInventory } from "../core/inventory.ts";
+import { loadInventory } from "../app/host_state.ts";
 import { parsePciconf } from "../core/pciconf.ts";
-import { loadPlugins } from "../core/plugins.ts";
-import { planVm } from "../core/slots.ts";
+import { hostPlugins } from "../app/plugins.ts";
+import { planVm } from "../core/slots/plan.ts";
 import { loadVmConfig } from "../core/vms/index.ts";
 import {
   generate,
@@ -128,7 +128,7 @@ async function probePlanning(dir: string): Promise<void> {
   const devices = parsePciconf((await host.capture("pciconf")) ?? "", "pciconf.txt", {
     slots: vm.passthru.map((e) => e.address),
   }).devices;
-  const plugins = await loadPlugins({ host, config, uid: 0 });
+  const plugins = await hostPlugins(host, config);
   const start = performance.now();
   // A refusal (a PptkitError: 256 entries cannot fit bus 0) is an answer too; only a bug is not.
   let code = 0;
@@ -170,6 +170,7 @@ async function probePlan(dir: string): Promise<void> {
         columns: null,
       },
       host: () => SnapshotHost.open(dir),
+      config: async () => await loadConfig(await SnapshotHost.open(dir), undefined),
       stdin: () => Promise.resolve(""),
     };
     const start = performance.now();

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Finding, Level } from "../core/findings.ts";
+import { type Finding, type Level, withLocation } from "../core/findings.ts";
 import { type Colour, paint } from "./render.ts";
 
 const LEVEL_COLOUR: Record<Level, Colour> = { error: "red", warn: "yellow", info: "cyan" };
@@ -14,12 +14,9 @@ const LEVEL_COLOUR: Record<Level, Colour> = { error: "red", warn: "yellow", info
 export function renderFindings(findings: readonly Finding[], colour: boolean, indent = ""): string {
   let out = "";
   for (const f of findings) {
-    const where = f.file === undefined
-      ? ""
-      : `${f.file}${f.line === undefined ? "" : `:${f.line}`}: `;
     out += `${indent}${
       paint(f.level.padEnd(5), LEVEL_COLOUR[f.level], colour)
-    }  ${f.code}: ${where}${f.message}\n`;
+    }  ${f.code}: ${withLocation(f)}\n`;
     if (f.fix !== undefined) out += `${indent}       fix: ${f.fix}\n`;
   }
   return out;

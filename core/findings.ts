@@ -90,3 +90,16 @@ export function locationPrefix(place: { readonly file?: string; readonly line?: 
     ? ""
     : `${place.file}${place.line === undefined ? "" : `:${place.line}`}: `;
 }
+
+/**
+ * A finding or error as the user reads it: its location once, then the message (a message
+ * that names its file already, `VM a: /vm/a.conf:3: ...`, gets no second location).
+ */
+export function withLocation(
+  place: { readonly file?: string; readonly line?: number; readonly message: string },
+): string {
+  const { file, line, message } = place;
+  const named = file !== undefined &&
+    (line === undefined ? message.includes(file) : message.includes(`${file}:${line}: `));
+  return (named ? "" : locationPrefix(place)) + message;
+}

@@ -10,11 +10,26 @@
  */
 
 import type { IommuFacts, IommuKind } from "./acpi.ts";
-import { addressKey, formatBsf, formatSelector, parseAddress, type PciAddress, slotKey } from "./address.ts";
+import {
+  addressKey,
+  formatBsf,
+  formatSelector,
+  parseAddress,
+  type PciAddress,
+  slotKey,
+} from "./address.ts";
 import { countHostDrivers, deviceFindings, isEligible } from "./eligibility.ts";
 import { dataError } from "./errors.ts";
 import { type Finding, sortFindings } from "./findings.ts";
-import { amdviEnabled, amdviFinding, multiDomainFindings, pptdevsFindings, tunableNumber, vmmLoadedByLoader, vmmLoadFinding } from "./loader/findings.ts";
+import {
+  amdviEnabled,
+  amdviFinding,
+  multiDomainFindings,
+  pptdevsFindings,
+  tunableNumber,
+  vmmLoadedByLoader,
+  vmmLoadFinding,
+} from "./loader/findings.ts";
 import { kenvReservedDevices, reservationWhere, reservedDevices } from "./loader/kernel.ts";
 import type { LoaderConf } from "./loader/lines.ts";
 import type { LoaderFileOrder } from "./loader/order.ts";

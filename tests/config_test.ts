@@ -1,18 +1,9 @@
 /** pptkit.jsonc loading and the line-keeping JSON(C) reader the other modules share. */
 
 import assert from "node:assert/strict";
-import {
-  DEFAULT_CONFIG_FILE,
-  defaultConfig,
-  HOSTER_CONFIG_DIRS,
-  isSyntaxError,
-  loadConfig,
-  nodeValue,
-  parseConfig,
-  parseJsonDoc,
-  property,
-  slotMapPath,
-} from "../core/config.ts";
+import { DEFAULT_CONFIG_FILE, HOSTER_CONFIG_DIRS } from "../core/paths.ts";
+import { defaultConfig, loadConfig, parseConfig, slotMapPath } from "../core/config.ts";
+import { isSyntaxError, nodeValue, parseJsonDoc, property } from "../core/jsonc.ts";
 import { ExitCode, PptkitError } from "../core/errors.ts";
 
 function hostOf(files: Record<string, string>) {

@@ -3,10 +3,11 @@
  * ordered checks behind "is not using the ppt(4) driver", and the command end to end.
  */
 import assert from "node:assert/strict";
-import { type ExplainFacts, explainText, KNOWN_IDS } from "../core/explain.ts";
+import { type ExplainFacts, explainText, KNOWN_IDS } from "../core/explain/explain.ts";
 import { SnapshotHost } from "../core/host/snapshot.ts";
-import { loadInventory } from "../core/inventory.ts";
-import { formatLockRecord, readLocks, runningVmsFrom } from "../core/ownership.ts";
+import { loadInventory } from "../app/host_state.ts";
+import { formatLockRecord, readLocks } from "../core/ownership/locks.ts";
+import { runningVmsFrom } from "../core/ownership/running.ts";
 import { DEMO, errorLines, pptkit, scratch, snapshotWith } from "./helpers.ts";
 
 /** One sample line per message, as bhyve, the kernel or a wrapper log prints it. */

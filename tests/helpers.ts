@@ -5,6 +5,16 @@
  * @module
  */
 
+import { detectIommu } from "../core/acpi.ts";
+import { addressKey } from "../core/address.ts";
+import type { Finding } from "../core/findings.ts";
+import { buildInventory, type Inventory, runningKernelFacts } from "../core/inventory.ts";
+import type { PciDevice } from "../core/pciconf.ts";
+import type { PluginHooks } from "../core/plugins/api.ts";
+import { type HostVerdict, judgeHost } from "../core/verdict.ts";
+import type { VmConfig } from "../core/vms/types.ts";
+import { computeUsage } from "../core/vms/usage.ts";
+
 export const ROOT = new URL("../", import.meta.url).pathname;
 export const LAUNCHER = `${ROOT}dist/pptkit`;
 export const FIXTURES = `${ROOT}fixtures`;
@@ -114,4 +124,52 @@ export async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * The verdict engine over a device listing and VM configs, without a host: an inventory of the
+ * devices (VM users filled in, nothing known about loader.conf or the IOMMU) and every VM
+ * judged as a config check, the way `check` files its findings.
+ */
+export function verdictsFor(
+  devices: readonly PciDevice[],
+  vms: readonly VmConfig[],
+  plugins: PluginHooks | null = null,
+  running: ReadonlySet<string> = new Set(),
+): { inventory: Inventory; verdict: HostVerdict } {
+  const usage = computeUsage(devices, vms, running);
+  const usageFindings = new Map<string, readonly Finding[]>();
+  for (const [key, u] of usage.byDevice) {
+    if (u.findings.length > 0) usageFindings.set(key, u.findings);
+  }
+  const inventory = buildInventory({
+    listing: { devices: [...devices], skipped: [], capabilitiesKnown: true },
+    iommu: detectIommu(null),
+    loader: runningKernelFacts(null),
+    kldstat: null,
+    sysctl: null,
+    release: null,
+    snapshot: false,
+    usage: usage.usedBy,
+    usageFindings,
+  });
+  return { inventory, verdict: judgeHost(vms, { inventory, plugins }) };
+}
+
+/**
+ * What the VM configs make of one device (by its B/S/F): `conflict`, and the findings of each
+ * VM that passes it (not on ppt(4), slots, plugins); not the device's own eligibility.
+ */
+export function deviceVerdict(
+  devices: readonly PciDevice[],
+  vms: readonly VmConfig[],
+  bsf: string,
+  plugins: PluginHooks | null = null,
+): Finding[] {
+  const { inventory, verdict } = verdictsFor(devices, vms, plugins);
+  const entry = inventory.devices.find((d) => d.bsf === bsf);
+  if (entry === undefined) throw new Error(`no device ${bsf}`);
+  const key = addressKey(entry.device.address);
+  const usage = computeUsage(devices, vms, new Set()).byDevice.get(key)?.findings ?? [];
+  return [...usage, ...(verdict.byDevice.get(key) ?? [])];
 }

@@ -4,7 +4,7 @@
  * commands on PATH for --rebind).
  */
 import assert from "node:assert/strict";
-import { parseLockRecord } from "../core/ownership.ts";
+import { parseLockRecord } from "../core/ownership/locks.ts";
 import { DEMO, errorLines, pptkit, type RunResult, scratch, snapshotWith } from "./helpers.ts";
 
 /** The demo host's captures. */
@@ -585,7 +585,7 @@ Deno.test("check --vm runs the prestart checks without taking locks", async () =
     assert.match(plain.stdout, /^host: snapshot /);
     assert.match(
       plain.stdout,
-      /error {2}not-on-ppt: PCI device at 3\/0\/1 is not using the ppt\(4\) driver/,
+      /error {2}not-on-ppt: 3\/0\/1 is not on ppt\(4\): igb1 \(igb\) has it/,
     );
   } finally {
     await cleanup();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { detectIommu } from "../core/acpi.ts";
-import { type Finding } from "../core/findings.ts";
 import { countHostDrivers, deviceFindings } from "../core/eligibility.ts";
+import { type Finding } from "../core/findings.ts";
 import {
   buildInventory,
   type InventoryInput,
@@ -12,9 +12,9 @@ import {
   resolveDevice,
   vmmInKldstat,
 } from "../core/inventory.ts";
-import { parseLoaderConf } from "../core/loader/lines.ts";
-import { loaderFileOrder } from "../core/loader/order.ts";
 import { LOADER_CONF } from "../core/paths.ts";
+import { loaderFileOrder } from "../core/loader/order.ts";
+import { parseLoaderConf } from "../core/loader/lines.ts";
 import { parsePciconf } from "../core/pciconf.ts";
 import { PptkitError } from "../core/errors.ts";
 import { DEMO, SAMPLES } from "./helpers.ts";

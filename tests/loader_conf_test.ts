@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import type { PciAddress } from "../core/address.ts";
 import { PptkitError } from "../core/errors.ts";
+import { withLocation } from "../core/findings.ts";
 import { prng } from "./helpers.ts";
-import { editLoaderConf } from "../core/loader/edit.ts";
 import {
   amdviEnabled,
   amdviFinding,
@@ -13,6 +13,21 @@ import {
   vmmLoadFinding,
 } from "../core/loader/findings.ts";
 import {
+  type AssignmentLine,
+  type LoaderConf,
+  type MalformedLine,
+  parseLoaderConf,
+  renderLoaderConf,
+} from "../core/loader/lines.ts";
+import {
+  duplicateFindings,
+  effectiveAssignment,
+  expandLoaderValue,
+  loaderValues,
+} from "../core/loader/values.ts";
+import { editLoaderConf } from "../core/loader/edit.ts";
+import { isLoaderConfDropIn, loaderFileOrder, parseRelease } from "../core/loader/order.ts";
+import {
   kenvReservedDevices,
   parseKenv,
   PPTDEVS_VALUE_LIMIT,
@@ -21,22 +36,13 @@ import {
   reservationWhere,
   reservedDevices,
 } from "../core/loader/kernel.ts";
-import {
-  type AssignmentLine,
-  type LoaderConf,
-  type MalformedLine,
-  parseLoaderConf,
-  renderLoaderConf,
-} from "../core/loader/lines.ts";
-import { isLoaderConfDropIn, loaderFileOrder, parseRelease } from "../core/loader/order.ts";
-import { packPptdevs, type PptdevsLayout } from "../core/loader/packing.ts";
-import {
-  duplicateFindings,
-  effectiveAssignment,
-  expandLoaderValue,
-  loaderValues,
-} from "../core/loader/values.ts";
 import { LOADER_CONF, LOADER_CONF_LOCAL } from "../core/paths.ts";
+import { packPptdevs, type PptdevsLayout } from "../core/loader/packing.ts";
+
+/** A finding or error as the user reads it: its location once, then the message. */
+function shown(f: { file?: string; line?: number; message: string }): string {
+  return withLocation(f);
+}
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -148,7 +154,7 @@ Deno.test("parseLoaderConf() rejects an unquoted device list like the Lua loader
 Deno.test("parseLoaderConf() throws exit 65 on a NUL byte naming file and line", () => {
   const e = thrown(() => parseLoaderConf('a="1"\nb="\0"\n', "/boot/loader.conf.local"));
   assert.equal(e.exitCode, 65);
-  assert.equal(e.message, "/boot/loader.conf.local:2: NUL byte in loader configuration");
+  assert.equal(shown(e), "/boot/loader.conf.local:2: NUL byte in loader configuration");
   assert.equal(e.file, "/boot/loader.conf.local");
   assert.equal(e.line, 2);
   assert.ok(e.hint);
@@ -309,8 +315,8 @@ Deno.test("effective pptdevs differ on 14.0 and 14.1 when loader.conf.local and 
   assert.equal(d.length, 1);
   assert.equal(d[0].code, "loader-conf-duplicate");
   assert.equal(
-    d[0].message,
-    "pptdevs is set 3 times: /boot/loader.conf.local:1 overrides /boot/loader.conf:1, " +
+    shown(d[0]),
+    "/boot/loader.conf.local:1: pptdevs is set 3 times: this line overrides /boot/loader.conf:1, " +
       "/boot/loader.conf.d/ppt.conf:1",
   );
   assert.equal(d[0].file, LOADER_CONF_LOCAL);
@@ -366,7 +372,7 @@ Deno.test("pptdevsFindings() pptdevs-syntax: a tab hides the next device", () =>
   assert.deepEqual(f[0], {
     level: "error",
     code: "pptdevs-syntax",
-    message: '/boot/loader.conf:2: pptdevs token "1/0/0\\t2/0/0": a tab is not a separator: ' +
+    message: 'pptdevs token "1/0/0\\t2/0/0": a tab is not a separator: ' +
       "the kernel reserves 1/0/0 and never sees 2/0/0",
     fix: 'separate devices with single spaces: "1/0/0 2/0/0"',
     device: "pci0:1:0:0",
@@ -379,7 +385,7 @@ Deno.test("pptdevsFindings() pptdevs-syntax: hex, domain prefix, junk, range, tr
   const f = pptdevsFindings(
     values(conf('pptdevs="0x10/0/0 pci0:3:0:0 foo 0/40/0 5/0/0x 6/0/0"\n')),
   );
-  assert.deepEqual(f.map((x) => [x.level, x.message]), [
+  assert.deepEqual(f.map((x) => [x.level, shown(x)]), [
     [
       "error",
       '/boot/loader.conf:1: pptdevs token "0x10/0/0" is hexadecimal: the kernel reads decimal ' +
@@ -408,7 +414,7 @@ Deno.test("pptdevsFindings() pptdevs-syntax: hex, domain prefix, junk, range, tr
 
 Deno.test("pptdevsFindings() pptdevs-syntax: the loader rejects the pptdevs line", () => {
   const f = pptdevsFindings(values(conf('# x\npptdevs=1/0/0\npptdevs2="2/0/0\n')));
-  assert.deepEqual(f.map((x) => [x.line, x.message]), [
+  assert.deepEqual(f.map((x) => [x.line, shown(x)]), [
     [
       2,
       '/boot/loader.conf:2: the loader rejects this pptdevs line (unquoted value "1/0/0" is ' +
@@ -430,12 +436,12 @@ Deno.test("pptdevsFindings() pptdevs-too-long: over 128 warns, dropped at boot i
   assert.equal(long.length, 2);
   assert.equal(long[0].level, "warn");
   assert.equal(
-    long[0].message,
+    shown(long[0]),
     `/boot/loader.conf:1: pptdevs is ${v129.length} characters, over the 128-character limit of vmm(4)`,
   );
   assert.equal(long[1].level, "error");
   assert.equal(
-    long[1].message,
+    shown(long[1]),
     "/boot/loader.conf:2: pptdevs2 is 269 characters, over the 128-character limit of vmm(4): " +
       "the kernel drops it at boot, so none of its 30 devices is reserved",
   );
@@ -454,7 +460,7 @@ Deno.test("pptdevsFindings() pptdevs4-ignored for every pptdevsN the kernel neve
   const f = pptdevsFindings(
     values(conf('pptdevs="1/0/0"\npptdevs4="7/0/0 8/0/0"\npptdevs0="1/0/0"\npptdevs1=""\n')),
   );
-  assert.deepEqual(f.map((x) => [x.code, x.level, x.message, x.fix]), [
+  assert.deepEqual(f.map((x) => [x.code, x.level, shown(x), x.fix]), [
     [
       "pptdevs4-ignored",
       "error",
@@ -483,7 +489,7 @@ Deno.test("pptdevsFindings() pptdevs-duplicate for a device listed twice", () =>
   assert.equal(f[0].code, "pptdevs-duplicate");
   assert.equal(f[0].level, "warn");
   assert.equal(
-    f[0].message,
+    shown(f[0]),
     "/boot/loader.conf:2: 2/0/0 is listed twice: in pptdevs (/boot/loader.conf:1) and in " +
       "pptdevs3 (/boot/loader.conf:2)",
   );
@@ -511,7 +517,7 @@ Deno.test("multiDomainFindings() flags a token that matches devices in two domai
   assert.equal(f.length, 1);
   assert.equal(f[0].code, "pptdevs-multi-domain");
   assert.equal(
-    f[0].message,
+    shown(f[0]),
     "/boot/loader.conf:1: pptdevs token 1/0/0 matches 2 devices, pci0:1:0:0 and pci1:1:0:0: " +
       "the kernel ignores the PCI domain, so ppt(4) claims every one of them",
   );
@@ -524,7 +530,7 @@ Deno.test("vmmLoadFinding() reports vmm-not-from-loader without an effective vmm
   assert.equal(none.code, "vmm-not-from-loader");
   assert.equal(none.level, "error");
   assert.equal(
-    none.message,
+    shown(none),
     'the loader does not load vmm: no vmm_load="YES" in the loader configuration: ' +
       "pptdevs has no effect without it",
   );
@@ -533,7 +539,7 @@ Deno.test("vmmLoadFinding() reports vmm-not-from-loader without an effective vmm
   )!;
   assert.equal(no.level, "warn");
   assert.equal(
-    no.message,
+    shown(no),
     '/boot/loader.conf.local:1: vmm_load is "NO", the loader does not load vmm',
   );
   assert.equal(no.line, 1);
@@ -553,7 +559,7 @@ Deno.test("amdviFinding() reports amdvi-disabled unless hw.vmm.amdvi.enable or i
   assert.equal(f.code, "amdvi-disabled");
   assert.equal(f.level, "error");
   assert.equal(
-    f.message,
+    shown(f),
     '/boot/loader.conf:1: this host has AMD-Vi but hw.vmm.amdvi_enable is "0": vmm leaves the ' +
       "IOMMU off and passthrough fails",
   );
@@ -704,7 +710,7 @@ Deno.test("editLoaderConf() refuses an unterminated quote on a pptdevs line and 
   const e = thrown(() => editLoaderConf(files, LOADER_CONF, reserve(dev(3, 0, 0))));
   assert.equal(e.exitCode, 65);
   assert.equal(
-    e.message,
+    shown(e),
     "/boot/loader.conf:2: cannot update pptdevs: the loader rejects this line (unterminated quote)",
   );
   assert.equal(e.line, 2);
@@ -721,7 +727,7 @@ Deno.test("editLoaderConf() refuses a line it cannot rewrite faithfully", () => 
     editLoaderConf([conf('pptdevs="1/0/0\t2/0/0"\n')], LOADER_CONF, reserve(dev(3, 0, 0)))
   );
   assert.equal(
-    tab.message,
+    shown(tab),
     '/boot/loader.conf:1: cannot update pptdevs: token "1/0/0\\t2/0/0" is not a plain B/S/F',
   );
   assert.equal(
@@ -731,7 +737,7 @@ Deno.test("editLoaderConf() refuses a line it cannot rewrite faithfully", () => 
   const dollar = thrown(() =>
     editLoaderConf([conf('gpu="1/0/0"\npptdevs="${gpu}"\n')], LOADER_CONF, reserve(dev(3, 0, 0)))
   );
-  assert.match(dollar.message, /^\/boot\/loader\.conf:2: cannot update pptdevs: its value uses/);
+  assert.match(shown(dollar), /^\/boot\/loader\.conf:2: cannot update pptdevs: its value uses/);
   // a device the kernel already reads from an odd token counts as reserved: nothing to do
   const odd = editLoaderConf(
     [conf('pptdevs="3/0/0abc"\nvmm_load="YES"\n')],
@@ -771,7 +777,7 @@ Deno.test("editLoaderConf() warns when loader.conf.local overrides the edit on 1
     loaderFileOrder(release, ["ppt.conf"]).files.map((f) => byPath[f]);
   const now = editLoaderConf(files("14.1-RELEASE"), LOADER_CONF, reserve(dev(2, 0, 0)));
   assert.equal(now.text, 'vmm_load="YES"\npptdevs="1/0/0 2/0/0"\n');
-  assert.deepEqual(now.findings.map((f) => [f.code, f.level, f.message]), [
+  assert.deepEqual(now.findings.map((f) => [f.code, f.level, shown(f)]), [
     [
       "loader-conf-overridden",
       "warn",

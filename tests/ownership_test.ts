@@ -1,28 +1,33 @@
 /**
- * Device ownership (core/ownership.ts): running VMs from ps and /dev/vmm, lock files, taking
- * and dropping them, the prestart checks; and the parallel prestart race through the shipped
+ * Device ownership (core/ownership/): running VMs from ps and /dev/vmm, lock files, taking
+ * and dropping them, the start checks of the verdict engine; and the parallel prestart race through the shipped
  * CLI.
  */
 import assert from "node:assert/strict";
-import { parseBsf } from "../core/address.ts";
+import { parseAddress, parseBsf } from "../core/address.ts";
+import { buildInventory } from "../core/inventory.ts";
 import { SnapshotHost } from "../core/host/snapshot.ts";
-import { loadInventory } from "../core/inventory.ts";
+import { loadHostFacts, loadInventory } from "../app/host_state.ts";
+import { acquireLocks, releaseLocks } from "../core/ownership/acquire.ts";
 import {
-  acquireLocks,
   formatLockRecord,
   isBusy,
   lockPath,
   lockState,
   parseLockName,
   parseLockRecord,
+  readLocks,
+} from "../core/ownership/locks.ts";
+import {
   parsePsBhyve,
   parseVmmList,
-  readLocks,
   readRunningVms,
-  releaseLocks,
   runningVmsFrom,
-  vmFindings,
-} from "../core/ownership.ts";
+} from "../core/ownership/running.ts";
+import { judgeVm, type VmVerdict } from "../core/verdict.ts";
+import type { Inventory } from "../core/inventory.ts";
+import type { LockFile } from "../core/ownership/locks.ts";
+import type { RunningVms } from "../core/ownership/running.ts";
 import { DEMO, pptkit, scratch, snapshotWith } from "./helpers.ts";
 
 /** The demo host's captures. */
@@ -319,23 +324,30 @@ Deno.test("releaseLocks() removes only the VM's own locks", async () => {
   }
 });
 
-Deno.test("vmFindings() vetoes on the IOMMU, unknown devices, ppt(4), holders and eligibility", async () => {
+/** The start check of a VM passing `devices` (hook prestart, check --vm), with no plugins. */
+function startVerdict(
+  vm: string,
+  devices: readonly string[],
+  inventory: Inventory,
+  running: RunningVms,
+  locks: readonly LockFile[] = [],
+): VmVerdict {
+  const entries = devices.map((text, i) => {
+    const token = parseAddress(text);
+    return { token, address: token.address!, line: i + 1, options: {} };
+  });
+  return judgeVm(
+    { vm, source: "--devices", file: null, entries, findings: [] },
+    { inventory, plugins: null, ownership: { locks, running, now: NOW, staleAfterMs: STALE } },
+  );
+}
+
+Deno.test("the start check vetoes on the IOMMU, unknown devices, ppt(4), holders and eligibility", async () => {
   const [dir, cleanup] = await scratch();
   try {
     const snap = await demoCopy(dir, { "acpidump.txt": "  FACP: Length=276, Revision=6\n" });
     const inventory = await loadInventory(await SnapshotHost.open(snap));
-    const base = {
-      vm: "vm1",
-      inventory,
-      locks: [],
-      running: NOBODY,
-      now: NOW,
-      staleAfterMs: STALE,
-    };
-    const report = vmFindings({
-      ...base,
-      devices: ["1/0/0", "3/0/1", "9/0/0", "0/31/2"].map(parseBsf),
-    });
+    const report = startVerdict("vm1", ["1/0/0", "3/0/1", "9/0/0", "0/31/2"], inventory, NOBODY);
     assert.deepEqual(report.errors.map((f) => f.code), [
       "no-iommu",
       "not-on-ppt",
@@ -352,25 +364,18 @@ Deno.test("vmFindings() vetoes on the IOMMU, unknown devices, ppt(4), holders an
   }
 });
 
-Deno.test("vmFindings(): a missing acpidump is a warning; a running holder makes it busy", async () => {
+Deno.test("the start check: a missing acpidump is a warning; a running holder makes it busy", async () => {
   const [dir, cleanup] = await scratch();
   try {
     const snap = await demoCopy(dir);
     await Deno.remove(`${snap}/acpidump.txt`);
     const holder = { vm: "vm2", source: "native", running: true };
-    const inventory = await loadInventory(await SnapshotHost.open(snap), {
+    const inventory = buildInventory({
+      ...(await loadHostFacts(await SnapshotHost.open(snap))),
       usage: new Map([["0:1:0:0", [holder]]]),
     });
     const running = runningVmsFrom(" 5 bhyve: vm2 (bhyve)\n", "");
-    const report = vmFindings({
-      vm: "vm1",
-      devices: [parseBsf("1/0/0"), parseBsf("1/0/1")],
-      inventory,
-      locks: [],
-      running,
-      now: NOW,
-      staleAfterMs: STALE,
-    });
+    const report = startVerdict("vm1", ["1/0/0", "1/0/1"], inventory, running);
     assert.ok(report.findings.some((f) => f.code === "iommu-unknown" && f.level === "warn"));
     assert.deepEqual(report.errors.map((f) => f.code), ["held-by-vm"]);
     assert.match(
@@ -379,15 +384,7 @@ Deno.test("vmFindings(): a missing acpidump is a warning; a running holder makes
     );
     assert.equal(report.busy, true);
     // The holder's own prestart (a reboot) is not held by itself.
-    const own = vmFindings({
-      vm: "vm2",
-      devices: [parseBsf("1/0/0")],
-      inventory,
-      locks: [],
-      running,
-      now: NOW,
-      staleAfterMs: STALE,
-    });
+    const own = startVerdict("vm2", ["1/0/0"], inventory, running);
     assert.deepEqual(own.errors, []);
   } finally {
     await cleanup();

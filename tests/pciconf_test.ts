@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { formatSelector } from "../core/address.ts";
 import { ExitCode, PptkitError } from "../core/errors.ts";
-import { parsePciconf, type PciDevice } from "../core/pciconf.ts";
 import { classNames } from "../core/pciconf/classes.ts";
 import { lines } from "../core/text.ts";
+import { parsePciconf, type PciDevice } from "../core/pciconf.ts";
 import { SAMPLES } from "./helpers.ts";
 
 function sample(name: string): string {

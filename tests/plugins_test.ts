@@ -5,25 +5,25 @@
 
 import assert from "node:assert/strict";
 import { defaultConfig } from "../core/config.ts";
-import type { Finding } from "../core/findings.ts";
+import { type Finding, withLocation } from "../core/findings.ts";
 import { PptkitError } from "../core/errors.ts";
 import type { FileInfo } from "../core/host/host.ts";
 import { parsePciconf, type PciDevice } from "../core/pciconf.ts";
+import { builtinPlugins } from "../app/plugins.ts";
 import {
-  builtinPlugins,
   createRegistry,
-  definePlugin,
-  type GroupEntry,
   type LoadedPlugin,
-  loadPlugins,
-  parseQuirks,
   type PluginRegistry,
-  untrustedReason,
-} from "../core/plugins.ts";
-import { planArgs, planVm } from "../core/slots.ts";
+} from "../core/plugins/registry.ts";
+import { definePlugin, type GroupEntry } from "../core/plugins/api.ts";
+import { loadPlugins, untrustedReason } from "../core/plugins/loading.ts";
+import { parseQuirks } from "../core/plugins/quirks.ts";
+import { planArgs } from "../core/slots/formats.ts";
+import { planVm } from "../core/slots/plan.ts";
 import { parseNativeConfig } from "../core/vms/native.ts";
 import type { VmConfig } from "../core/vms/types.ts";
-import { computeUsage, pluginContext, usageOf } from "../core/vms/usage.ts";
+import { deviceVerdict, verdictsFor } from "./helpers.ts";
+import { pluginContext } from "../core/plugins/context.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const PLUGIN_ROOT = `${ROOT}fixtures/plugins/root`;
@@ -78,8 +78,19 @@ class PluginHost {
 const PLUGINS_DIR = "/usr/local/etc/pptkit/plugins";
 const QUIRKS_DIR = "/usr/local/etc/pptkit/quirks.d";
 
+/** Imports a plugin fixture the way a live host does (its real path as a file URL). */
+function importFixture(path: string): Promise<Record<string, unknown>> {
+  return import(`file://${PLUGIN_ROOT}${path}`);
+}
+
 async function load(host = new PluginHost(), uid: number | null = 1001): Promise<PluginRegistry> {
-  return await loadPlugins({ host, config: defaultConfig(), uid });
+  return await loadPlugins({
+    host,
+    config: defaultConfig(),
+    builtin: builtinPlugins(),
+    uid,
+    importModule: importFixture,
+  });
 }
 
 let builtin: PluginRegistry | null = null;
@@ -165,12 +176,16 @@ Deno.test("parseQuirks() reports each bad rule with its line and keeps the good 
   );
   assert.deepEqual(rules.map((r) => [r.vendor, r.line]), [["10ec", 3]]);
   assert.deepEqual(findings.map((f) => f.line), [9, 14, 20]);
-  assert.match(findings[0].message, /mistakes.jsonc:9: missing "source"$/);
+  assert.match(
+    withLocation(findings[0]),
+    /mistakes.jsonc:9: missing "source"$/,
+  );
   assert.match(findings[0].fix!, /cite where/);
   assert.match(findings[1].message, /bad or missing "vendor": expected 4 hex digits/);
   assert.match(findings[2].message, /bad or missing "rule" "merge"/);
   assert.ok(findings.every((f) => f.code === "plugin" && f.level === "error"));
-  assert.match(parseQuirks("{", "q.jsonc").findings[0].message, /^q.jsonc:1: bad JSONC/);
+  const broken = parseQuirks("{", "q.jsonc").findings[0];
+  assert.match(withLocation(broken), /^q.jsonc:1: bad JSONC/);
   assert.match(parseQuirks("[]", "q.jsonc").findings[0].message, /expected \{"rules": \[...\]\}/);
   assert.match(
     parseQuirks('{"rules": [{"vendor": "10de", "class": "3", "rule": "note"}]}', "q").findings[0]
@@ -231,7 +246,7 @@ Deno.test("loadPlugins(): built-ins by name, then community files by name, then 
   ]);
   assert.equal(listing.plugins[4].path, `${PLUGINS_DIR}/realtek.ts`);
   assert.deepEqual(listing.plugins[4].hooks, ["inspect"]);
-  assert.deepEqual(listing.plugins[2].hooks, ["inspect", "group", "prestart"]);
+  assert.deepEqual(listing.plugins[2].hooks, ["group", "prestart"]);
   assert.match(listing.plugins[6].path, /plugins\/quirks.jsonc, .*quirks.d\/local.jsonc/);
   assert.ok(listing.rules.some((r) => r.file === `${QUIRKS_DIR}/local.jsonc` && r.line === 4));
   const refused = listing.findings.find((f) => /bad-shape/.test(f.message))!;
@@ -240,7 +255,7 @@ Deno.test("loadPlugins(): built-ins by name, then community files by name, then 
     refused.message,
     /cannot use plugin .*bad-shape.ts: it has no matches\(device\) function/,
   );
-  assert.equal(listing.findings.filter((f) => /mistakes.jsonc/.test(f.message)).length, 3);
+  assert.equal(listing.findings.filter((f) => /mistakes.jsonc/.test(f.file ?? "")).length, 3);
 });
 
 Deno.test("loadPlugins() refuses group/world-writable files and directories", async () => {
@@ -311,6 +326,7 @@ Deno.test("loadPlugins() refuses a community plugin that takes a built-in's name
   const registry = await loadPlugins({
     host,
     config: defaultConfig(),
+    builtin: builtinPlugins(),
     uid: 0,
     importModule: (path) =>
       Promise.resolve(
@@ -330,6 +346,7 @@ Deno.test("loadPlugins() refuses a community plugin that takes a built-in's name
   const broken = await loadPlugins({
     host: new PluginHost(),
     config: { ...defaultConfig(), quirksDir: "/nowhere" },
+    builtin: builtinPlugins(),
     uid: 0,
     importModule: () => Promise.reject(new SyntaxError("Unexpected token '}'")),
   });
@@ -413,13 +430,19 @@ Deno.test("nvidia: GPU and audio stay in one guest slot", async () => {
     planArgs(p),
     "-S -s 6:0,passthru,1/0/0 -s 6:1,passthru,1/0/1 -s 7:0,passthru,2/0/0",
   );
-  assert.deepEqual(p.findings.map((f) => f.code), ["partial-device"]); // the AMD card's audio
+  assert.deepEqual(p.findings.map((f) => f.code), []);
+  // The AMD card's audio is left out: the verdict (plan, check, hook) says so.
+  const { verdict } = verdictsFor(
+    DEVICES,
+    [native("gpu", ["1/0/1", "2/0/0", "1/0/0"])],
+    await builtins(),
+  );
+  assert.deepEqual(verdict.verdicts[0].findings.map((f) => f.code), ["partial-device", "quirk"]);
 });
 
 Deno.test("nvidia: a VM that passes part of the card gets partial-device", async () => {
   const registry = await builtins();
-  const usage = computeUsage(DEVICES, [native("half", ["1/0/0"])], new Set(), registry);
-  const found = usageOf(usage, dev("1/0/0")).findings;
+  const found = deviceVerdict(DEVICES, [native("half", ["1/0/0"])], "1/0/0", registry);
   assert.deepEqual(codes(found), ["warn:partial-device"]);
   assert.equal(
     found[0].message,
@@ -427,11 +450,17 @@ Deno.test("nvidia: a VM that passes part of the card gets partial-device", async
       "expects the GPU with its audio (and USB-C) functions",
   );
   assert.equal(found[0].fix, "add 1/0/1 to half's passthru list");
-  assert.deepEqual(usageOf(usage, dev("1/0/1")).findings, []);
-  const whole = computeUsage(DEVICES, [native("whole", ["1/0/0", "1/0/1"])], new Set(), registry);
-  assert.deepEqual(usageOf(whole, dev("1/0/0")).findings, []);
-  const plan = planVm(native("half", ["1/0/1"]), DEVICES, { plugins: registry });
-  assert.deepEqual(codes(plan.findings), ["warn:partial-device", "info:guest-renumbered"]);
+  assert.deepEqual(deviceVerdict(DEVICES, [native("half", ["1/0/0"])], "1/0/1", registry), []);
+  assert.deepEqual(
+    deviceVerdict(DEVICES, [native("whole", ["1/0/0", "1/0/1"])], "1/0/0", registry),
+    [],
+  );
+  // plan, check --vm and hook prestart take their findings from the same engine.
+  const { verdict } = verdictsFor(DEVICES, [native("half", ["1/0/1"])], registry);
+  assert.deepEqual(codes(verdict.verdicts[0].findings), [
+    "info:guest-renumbered",
+    "warn:partial-device",
+  ]);
   const pre = registry.prestart(
     {
       name: "half",
@@ -485,8 +514,7 @@ Deno.test("qlogic: function 0 is required", async () => {
     () => planVm(native("san", ["4/0/0=9:0", "4/0/1=9:2"]), DEVICES, { plugins: registry }),
     /4\/0\/1=9:2 is pinned to guest function 2, not its host function 1/,
   );
-  const usage = computeUsage(DEVICES, [native("san", ["4/0/1"])], new Set(), registry);
-  const found = usageOf(usage, dev("4/0/1")).findings;
+  const found = deviceVerdict(DEVICES, [native("san", ["4/0/1"])], "4/0/1", registry);
   assert.deepEqual(codes(found), ["error:missing-function0"]);
   assert.match(
     found[0].message,
@@ -499,9 +527,11 @@ Deno.test("qlogic: function 0 is required", async () => {
     grouping: "auto",
     reason: null,
   }));
-  const pre = registry.prestart({ name: "san", entries }, pluginContext(DEVICES, "san"));
-  assert.deepEqual(codes(pre), ["error:plugin"]);
-  assert.match(pre[0].message, /^san: -4\/0\/0 cannot be split into its own guest slot/);
+  assert.deepEqual(registry.prestart({ name: "san", entries }, pluginContext(DEVICES, "san")), []);
+  // The split is the allocator's to refuse, with the plugin's reason, for every command.
+  const split = deviceVerdict(DEVICES, [native("san", ["-4/0/0", "4/0/1"])], "4/0/0", registry);
+  assert.deepEqual(codes(split), ["error:quirk"]);
+  assert.match(split[0].message, /^VM san: -4\/0\/0 cannot be split into its own guest slot/);
 });
 
 Deno.test("intel_nic: ports may be split, and the plan says so", async () => {
@@ -530,8 +560,10 @@ Deno.test("amd_gpu: GPU and HDMI audio pair up; the reset caveat is noted", asyn
   assert.deepEqual(codes(gpu), ["info:quirk"]);
   assert.match(gpu[0].message, /AMD GPUs often fail to reset/);
   assert.deepEqual(registry.inspect(dev("2/0/1"), ctx), []);
-  const usage = computeUsage(DEVICES, [native("tv", ["2/0/1"])], new Set(), registry);
-  assert.deepEqual(codes(usageOf(usage, dev("2/0/1")).findings), ["warn:partial-device"]);
+  assert.deepEqual(
+    codes(deviceVerdict(DEVICES, [native("tv", ["2/0/1"])], "2/0/1", registry)),
+    ["info:guest-renumbered", "warn:partial-device"],
+  );
   const p = planVm(native("tv", ["2/0/0", "2/0/1"]), DEVICES, { plugins: registry });
   assert.equal(planArgs(p), "-S -s 6:0,passthru,2/0/0 -s 6:1,passthru,2/0/1");
   const entries = p.placements.map((x, index): GroupEntry => ({
@@ -547,10 +579,16 @@ Deno.test("amd_gpu: GPU and HDMI audio pair up; the reset caveat is noted", asyn
 // ---------------------------------------------------------------------------------------------
 // The fast path
 
-Deno.test("nothing list --json or hook prestart need loads plugin code", async () => {
-  // Type-only imports of core/plugins.ts are fine: they vanish at run time. Follow only the
-  // code dependencies of the modules the fast commands use.
-  const fast = ["core/vms/index.ts", "core/vms/usage.ts", "core/slots.ts", "core/config.ts"];
+Deno.test("core never loads plugin code: only app/ hands the built-in plugins over", async () => {
+  // The engine knows plugins through their hooks only: core never imports a plugin or the code
+  // that loads community plugins. Follow only the code dependencies of core's modules.
+  const fast = [
+    "core/vms/index.ts",
+    "core/vms/usage.ts",
+    "core/slots/plan.ts",
+    "core/config.ts",
+    "core/verdict.ts",
+  ];
   for (const root of fast) {
     const info = await new Deno.Command(Deno.execPath(), {
       args: ["info", "--json", `${ROOT}${root}`],
@@ -573,7 +611,7 @@ Deno.test("nothing list --json or hook prestart need loads plugin code", async (
     }
     assert.ok(seen.size > 2, `${root}: the graph was not read`);
     const loaded = [...seen].filter((u) =>
-      u.endsWith("/core/plugins.ts") || u.includes(`${ROOT}plugins/`)
+      u.endsWith("/core/plugins/loading.ts") || u.includes(`${ROOT}plugins/`)
     );
     assert.deepEqual(loaded, [], `${root} loads plugin code at run time`);
   }

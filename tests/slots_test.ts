@@ -5,23 +5,22 @@
 
 import assert from "node:assert/strict";
 import { ExitCode, PptkitError } from "../core/errors.ts";
+import { withLocation } from "../core/findings.ts";
+import { verdictsFor } from "./helpers.ts";
 import { prng } from "./helpers.ts";
 import { parsePciconf, type PciDevice } from "../core/pciconf.ts";
-import { builtinPlugins, createRegistry, type PluginRegistry } from "../core/plugins.ts";
+import { builtinPlugins } from "../app/plugins.ts";
+import { createRegistry, type PluginRegistry } from "../core/plugins/registry.ts";
+import { allocateGuestSlots, type SlotRequest } from "../core/slots/allocate.ts";
 import {
-  allocateGuestSlots,
   checkCardSwaps,
-  formatPlan,
   parseSlotMap,
-  type Plan,
-  planArgs,
-  planJson,
-  planVm,
   renderSlotMap,
   type SlotMap,
   slotMapChanged,
-  type SlotRequest,
-} from "../core/slots.ts";
+} from "../core/slots/slot_map.ts";
+import { formatPlan, planArgs, planJson } from "../core/slots/formats.ts";
+import { type Plan, planVm } from "../core/slots/plan.ts";
 import { parseHosterVmConfig } from "../core/vms/hoster.ts";
 import { parseNativeConfig } from "../core/vms/native.ts";
 import type { VmConfig } from "../core/vms/types.ts";
@@ -346,12 +345,15 @@ Deno.test("planVm() refuses a config with errors: 65 for a wrapper, 78 for nativ
   assertPlanError(() => planVm(native([7] as unknown as string[]), []), /not a number 7/, 78);
 });
 
-Deno.test("planVm() warns about devices that are not on the host", () => {
-  const p = planVm(native(["1/0/0", "9/0/0"]), GUIDE_HOST);
+Deno.test("planVm() places devices that are not on the host; the verdict calls them unknown", () => {
+  const config = native(["1/0/0", "9/0/0"]);
+  const p = planVm(config, GUIDE_HOST);
   assert.deepEqual(at(p), ["1/0/0@6:0", "9/0/0@7:0"]);
-  assert.equal(p.findings[0].code, "unknown-device");
-  assert.equal(p.findings[0].line, 1);
   assert.equal(p.slotMap.devices["0:9:0:0"].vendorId, null);
+  const { verdict } = verdictsFor(GUIDE_HOST, [config]);
+  const unknown = verdict.vmFindings.find((f) => f.code === "unknown-device")!;
+  assert.equal(unknown.level, "error");
+  assert.equal(unknown.line, 1);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -431,7 +433,10 @@ Deno.test("parseSlotMap() refuses what pptkit did not write, with a hint", () =>
     assert.throws(() => parseSlotMap(text, "/var/db/pptkit/slots/a.json"), (e: unknown) => {
       assert.ok(e instanceof PptkitError);
       assert.equal(e.exitCode, ExitCode.DataError);
-      assert.match(e.message, /^\/var\/db\/pptkit\/slots\/a.json:1: bad slot map/);
+      assert.match(
+        withLocation(e),
+        /^\/var\/db\/pptkit\/slots\/a.json:1: bad slot map/,
+      );
       assert.match(e.hint!, /--reset-slots/);
       return true;
     });

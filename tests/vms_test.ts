@@ -5,19 +5,14 @@
 
 import assert from "node:assert/strict";
 import { defaultConfig, type PptkitConfig } from "../core/config.ts";
-import type { Finding } from "../core/findings.ts";
+import { type Finding, withLocation } from "../core/findings.ts";
 import { ExitCode, PptkitError } from "../core/errors.ts";
 import type { CaptureName, FileInfo } from "../core/host/host.ts";
 import { parsePciconf } from "../core/pciconf.ts";
 import { parseCbsdPptList } from "../core/vms/cbsd.ts";
 import { parseHosterHostConfig, parseHosterVmConfig, readHosterVm } from "../core/vms/hoster.ts";
-import {
-  loadVmConfig,
-  loadVmConfigs,
-  requireUsable,
-  type VmConfig,
-  type VmSource,
-} from "../core/vms/index.ts";
+import { loadVmConfig, loadVmConfigs } from "../core/vms/index.ts";
+import { requireUsable, type VmConfig, type VmSource } from "../core/vms/types.ts";
 import { parseNativeConfig } from "../core/vms/native.ts";
 import { computeUsage, usageOf, usageStatus } from "../core/vms/usage.ts";
 import {
@@ -26,6 +21,7 @@ import {
   readVmBhyveConf,
   vmBhyveDirs,
 } from "../core/vms/vm_bhyve.ts";
+import { deviceVerdict, verdictsFor } from "./helpers.ts";
 
 const FIXTURES = new URL("../fixtures/vms/", import.meta.url).pathname;
 
@@ -105,7 +101,9 @@ function byName(vms: readonly VmConfig[], name: string): VmConfig {
 }
 
 function messages(findings: readonly Finding[]): string {
-  return findings.map((f) => `${f.level} ${f.code} ${f.message} | ${f.fix ?? ""}`).join("\n");
+  return findings.map((f) =>
+    `${f.level} ${f.code} ${withLocation(f)} | ${f.fix ?? ""}`
+  ).join("\n");
 }
 
 const DEVICES = parsePciconf(Deno.readTextFileSync(`${FIXTURES}pciconf.txt`)).devices;
@@ -164,7 +162,7 @@ Deno.test("hoster: a passthru string is a finding naming file and line", async (
   assert.equal(f.file, "/tank/vms/passthru-string/vm_config.json");
   assert.equal(f.line, 18);
   assert.equal(
-    f.message,
+    withLocation(f),
     '/tank/vms/passthru-string/vm_config.json:18: "passthru" must be an array of strings, ' +
       'not a string "1/0/0"',
   );
@@ -176,18 +174,27 @@ Deno.test("hoster: numbers, bad addresses and pins are findings; good entries st
   const numbers = byName(scan.vms, "numbers");
   assert.deepEqual(entries(numbers), ["2/0/0"]);
   assert.match(
-    numbers.findings[0].message,
+    withLocation(numbers.findings[0]),
     /:18: passthru entries must be strings like "1\/0\/0", not a number 2$/,
   );
 
   const bad = byName(scan.vms, "bad-address");
   assert.deepEqual(entries(bad), []);
   assert.equal(bad.findings.length, 3);
-  assert.match(bad.findings[0].message, /:18: bad PCI address "pci0:58:0:0"/);
+  assert.match(
+    withLocation(bad.findings[0]),
+    /:18: bad PCI address "pci0:58:0:0"/,
+  );
   assert.match(bad.findings[0].fix!, /did you mean 58\/0\/0\?/);
-  assert.match(bad.findings[1].message, /bad PCI address "129:0:0"/);
+  assert.match(
+    withLocation(bad.findings[1]),
+    /bad PCI address "129:0:0"/,
+  );
   assert.match(bad.findings[1].fix!, /use \/ not :/);
-  assert.match(bad.findings[2].message, /Hoster does not understand the pinned form "3\/0\/0=7:0"/);
+  assert.match(
+    withLocation(bad.findings[2]),
+    /Hoster does not understand the pinned form "3\/0\/0=7:0"/,
+  );
 });
 
 Deno.test("hoster: a trailing comma or a comment, which Go's JSON reader refuses, is a finding", () => {
@@ -200,13 +207,16 @@ Deno.test("hoster: a trailing comma or a comment, which Go's JSON reader refuses
   assert.equal(comma.findings.length, 1);
   assert.equal(comma.findings[0].line, 3);
   assert.match(
-    comma.findings[0].message,
+    withLocation(comma.findings[0]),
     /^\/tank\/vms\/trailing-comma\/vm_config.json:3: bad JSON: /,
   );
   assert.match(comma.findings[0].fix!, /strict JSON/);
   const comment = parseHosterVmConfig('{\n  // GPU\n  "passthru": ["3/0/0"]\n}\n', file, "t");
   assert.equal(comment.findings[0].line, 2);
-  assert.match(comment.findings[0].message, /bad JSON: invalid comment token$/);
+  assert.match(
+    withLocation(comment.findings[0]),
+    /bad JSON: invalid comment token$/,
+  );
 });
 
 Deno.test("parseHosterHostConfig() reports a missing or wrong active_datasets", () => {
@@ -379,12 +389,18 @@ Deno.test("native: broken JSONC is a finding with its line, and 78 for plan", as
   const host = hostWith("native");
   const vm = await loadVmConfig(host, config(), "broken", "native");
   assert.equal(vm.findings[0].line, 5);
-  assert.match(vm.findings[0].message, /broken.jsonc:5: bad JSONC: comma expected$/);
+  assert.match(
+    withLocation(vm.findings[0]),
+    /broken.jsonc:5: bad JSONC: comma expected$/,
+  );
   assert.throws(() => requireUsable(vm), (e: unknown) => {
     assert.ok(e instanceof PptkitError);
     assert.equal(e.exitCode, ExitCode.Config);
     assert.equal(e.line, 5);
-    assert.match(e.message, /^VM broken: \/usr\/local\/etc\/pptkit\/vms\/broken.jsonc:5: /);
+    assert.match(
+      withLocation(e),
+      /^VM broken: \/usr\/local\/etc\/pptkit\/vms\/broken.jsonc:5: /,
+    );
     return true;
   });
 });
@@ -541,25 +557,20 @@ Deno.test("usageStatus() follows the inventory: two VMs is a conflict even when 
   );
 });
 
-Deno.test("computeUsage() reports not-on-ppt, unknown-device and missing-function0", () => {
-  const usage = computeUsage(
-    DEVICES,
-    [
-      vmOf("native", "nic", ["5/0/0"]),
-      vmOf("native", "ghost", ["9/0/0"]),
-      vmOf("hoster", "fn1", ["4/0/1", "-6/0/130", "6/0/132"]),
-      vmOf("native", "pins", ["1/0/1=8:1"]),
-    ],
-    new Set(),
-  );
-  const nic = usageOf(usage, dev("5/0/0")).findings;
+Deno.test("the verdict engine reports not-on-ppt, unknown-device and missing-function0", () => {
+  const vms = [
+    vmOf("native", "nic", ["5/0/0"]),
+    vmOf("native", "ghost", ["9/0/0"]),
+    vmOf("hoster", "fn1", ["4/0/1", "-6/0/130", "6/0/132"]),
+    vmOf("native", "pins", ["1/0/1=8:1"]),
+  ];
+  const nic = deviceVerdict(DEVICES, vms, "5/0/0");
   assert.equal(nic[0].code, "not-on-ppt");
-  assert.equal(
-    nic[0].message,
-    "PCI device at 5/0/0 is not using the ppt(4) driver (igb0 has it), but nic passes it",
-  );
+  assert.equal(nic[0].message, "5/0/0 is not on ppt(4): igb0 (igb) has it");
+  assert.equal(nic[0].vm, "nic");
   assert.match(nic[0].fix!, /pptkit reserve 5\/0\/0/);
-  const text = messages(usage.findings);
+  const { verdict } = verdictsFor(DEVICES, vms);
+  const text = messages([...verdict.vmFindings, ...[...verdict.byDevice.values()].flat()]);
   assert.match(
     text,
     /error unknown-device \/vms\/ghost.jsonc:1: ghost passes 9\/0\/0, which is not on this host/,
@@ -568,22 +579,22 @@ Deno.test("computeUsage() reports not-on-ppt, unknown-device and missing-functio
     text,
     /error missing-function0 .*fn1 passes 4\/0\/1 without function 0 of that device/,
   );
-  assert.match(text, /error vm-config .*Hoster would give 6\/0\/132 guest function 132/);
+  assert.match(text, /error guest-function-range .*Hoster would give 6\/0\/132 guest function 132/);
   assert.doesNotMatch(text, /6\/0\/130 guest function/);
   assert.match(
     text,
-    /error missing-function0 .*pins pins 1\/0\/1=8:1 to guest slot 8 but nothing to 8:0/,
+    /error missing-function0 VM pins: guest slot 8 has 1\/0\/1=8:1 pinned but no function 0/,
   );
 });
 
-Deno.test("computeUsage() carries every VM config finding along", async () => {
+Deno.test("the verdict engine carries every VM config finding along", async () => {
   const scan = await loadVmConfigs(hostWith("hoster"), HOSTER_CONFIG);
   const usage = computeUsage(DEVICES, scan.vms, new Set(["test-vm-1"]));
   assert.equal(usageOf(usage, dev("1/0/0")).statusText, "Conflict: test-vm-1, test-vm-2");
-  assert.ok(usage.findings.some((f) => f.file === "/tank/vms/passthru-string/vm_config.json"));
-  assert.ok(
-    usage.findings.some((f) => f.code === "missing-function0" && /4\/0\/1/.test(f.message)),
-  );
+  const { verdict } = verdictsFor(DEVICES, scan.vms);
+  const all = [...verdict.vmFindings, ...[...verdict.byDevice.values()].flat()];
+  assert.ok(all.some((f) => f.file === "/tank/vms/passthru-string/vm_config.json"));
+  assert.ok(all.some((f) => f.code === "missing-function0" && /4\/0\/1/.test(f.message)));
 });
 
 Deno.test("computeUsage() is linear: 4096 devices and 1000 VMs in well under 100 ms", () => {

@@ -12,7 +12,7 @@
 
 import { type AddressToken, formatBsf, parseAddress, type PciAddress } from "../address.ts";
 import { ExitCode, PptkitError } from "../errors.ts";
-import type { Finding } from "../findings.ts";
+import { type Finding, locationPrefix } from "../findings.ts";
 import type { Host } from "../host/host.ts";
 
 /** The wrappers pptkit reads VM configs from. */
@@ -210,8 +210,9 @@ export function requireUsable(config: VmConfig): VmConfig {
   const more = others > 0 ? ` (and ${others} more)` : "";
   throw new PptkitError(
     config.source === "native" ? ExitCode.Config : ExitCode.DataError,
-    `VM ${config.vm}: ${bad.message}${more}`,
+    `VM ${config.vm}: ${locationPrefix(bad)}${bad.message}${more}`,
     bad.fix ?? `fix ${config.file}, then run the command again`,
+    // As data too; main.ts sees the file in the message and prints the location once.
     { file: bad.file, line: bad.line },
   );
 }
