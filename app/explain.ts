@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { PptkitConfig } from "../core/config.ts";
+import { loadConfig, type PptkitConfig } from "../core/config.ts";
 import { PptkitError } from "../core/errors.ts";
-import type { ExplainFacts } from "../core/explain/explain.ts";
+import type { ExplainFacts } from "../core/explain/types.ts";
 import type { Host } from "../core/host/host.ts";
 import { parseSysctl } from "../core/inventory.ts";
 import { DEFAULT_STALE_AFTER_SECONDS } from "../core/ownership/locks.ts";

@@ -30,7 +30,6 @@ import {
   releaseOf,
   runningKernelFacts,
   type UsageMap,
-  withVerdicts,
 } from "../core/inventory.ts";
 import { parseKenv } from "../core/loader/kernel.ts";
 import { parseLoaderConf } from "../core/loader/lines.ts";
@@ -40,7 +39,7 @@ import { readRunningVms, type RunningVms } from "../core/ownership/running.ts";
 import { LOADER_CONF_DIR } from "../core/paths.ts";
 import { parsePciconf } from "../core/pciconf.ts";
 import type { PluginRegistry } from "../core/plugins/registry.ts";
-import { judgeHost } from "../core/verdict.ts";
+import { judgeHost, withVerdicts } from "../core/verdict.ts";
 import { loadVmConfig, loadVmConfigs } from "../core/vms/index.ts";
 import type { VmConfig } from "../core/vms/types.ts";
 import { computeUsage } from "../core/vms/usage.ts";

@@ -7,7 +7,8 @@
  */
 
 import { explainFacts } from "../app/explain.ts";
-import { explainText, type Explanation } from "../core/explain/explain.ts";
+import { explainText } from "../core/explain/explain.ts";
+import type { Explanation } from "../core/explain/types.ts";
 import { type Command, printJson } from "./command.ts";
 import { type Colour, paint } from "./render.ts";
 

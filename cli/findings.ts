@@ -14,9 +14,9 @@ const LEVEL_COLOUR: Record<Level, Colour> = { error: "red", warn: "yellow", info
 export function renderFindings(findings: readonly Finding[], colour: boolean, indent = ""): string {
   let out = "";
   for (const f of findings) {
-    out += `${indent}${
-      paint(f.level.padEnd(5), LEVEL_COLOUR[f.level], colour)
-    }  ${f.code}: ${withLocation(f)}\n`;
+    out += `${indent}${paint(f.level.padEnd(5), LEVEL_COLOUR[f.level], colour)}  ${f.code}: ${
+      withLocation(f)
+    }\n`;
     if (f.fix !== undefined) out += `${indent}       fix: ${f.fix}\n`;
   }
   return out;

@@ -36,7 +36,6 @@ import type { LoaderFileOrder } from "./loader/order.ts";
 import { duplicateFindings, loaderValues } from "./loader/values.ts";
 import { deviceLabel, type PciconfListing, type PciDevice } from "./pciconf.ts";
 import { lines } from "./text.ts";
-import type { HostVerdict } from "./verdict.ts";
 import { usageStatus } from "./vms/usage.ts";
 
 /** The inventory statuses of DESIGN §6. */
@@ -417,33 +416,6 @@ export function runningKernelFacts(kenv: ReadonlyMap<string, string> | null): Lo
     amdviEnabled: kenv !== null && tunableNumber(kenv.get("hw.vmm.amdvi.enable") ?? "0") === 1,
     rebootPending: false,
     findings: [],
-  };
-}
-
-/**
- * The inventory with the verdict engine's findings filed in: each device gets the findings of
- * the VMs that pass it, the host the findings about VMs that name no device of it.
- */
-export function withVerdicts(inventory: Inventory, verdict: HostVerdict): Inventory {
-  const devices: InventoryDevice[] = [];
-  const byKey = new Map<string, InventoryDevice>();
-  for (const entry of inventory.devices) {
-    const key = addressKey(entry.device.address);
-    const extra = verdict.byDevice.get(key);
-    const merged = extra === undefined
-      ? entry
-      : { ...entry, findings: sortFindings([...entry.findings, ...extra]) };
-    devices.push(merged);
-    byKey.set(key, merged);
-  }
-  return {
-    ...inventory,
-    host: {
-      ...inventory.host,
-      findings: sortFindings([...inventory.host.findings, ...verdict.vmFindings]),
-    },
-    devices,
-    byKey,
   };
 }
 

@@ -17,49 +17,21 @@
 
 import { formatLabel, parseAddress, type PciAddress, splitDeviceName } from "./address.ts";
 import { dataError } from "./errors.ts";
-import { numberAfter, readMsi, readMsix, readPcie, readSriov, tokenAfter } from "./pciconf/caps.ts";
+import {
+  type Msi,
+  type Msix,
+  numberAfter,
+  type Pcie,
+  readMsi,
+  readMsix,
+  readPcie,
+  readSriov,
+  type Sriov,
+  tokenAfter,
+} from "./pciconf/caps.ts";
 import { classNames } from "./pciconf/classes.ts";
 import { type HeaderFields, readColumnFields, readKeyValueFields } from "./pciconf/header.ts";
 import { clip, isSpaceOrTab } from "./text.ts";
-
-/** MSI capability (`cap 05`). */
-export interface Msi {
-  /** Messages the device supports. */
-  readonly messages: number;
-  /** `64 bit` addressing. */
-  readonly bits64: boolean;
-  /** Messages enabled by the current driver; 0 when MSI is not in use. */
-  readonly enabled: number;
-}
-
-/** MSI-X capability (`cap 11`). */
-export interface Msix {
-  readonly messages: number;
-  /** Where the vector table lives: `BAR-register[offset]` as pciconf prints it, e.g. `0x10[0x0]`. */
-  readonly table: string | null;
-  /** Where the pending-bit array lives, same notation. */
-  readonly pba: string | null;
-  readonly enabled: boolean;
-}
-
-/** PCI-Express capability (`cap 10`). */
-export interface Pcie {
-  /** Port type as pciconf prints it: `endpoint`, `legacy endpoint`, `root endpoint`, `root port`, ... */
-  readonly type: string;
-  /** Function Level Reset in the Device Capabilities register. */
-  readonly flr: boolean;
-  /** `ARI enabled` / `ARI disabled` on ports; null when not printed. */
-  readonly ari: boolean | null;
-}
-
-/** SR-IOV extended capability (`ecap 0010`). */
-export interface Sriov {
-  readonly totalVFs: number;
-  readonly configuredVFs: number;
-  readonly enabled: boolean;
-  /** Device id of the virtual functions (4 hex digits), when printed. */
-  readonly vfDeviceId: string | null;
-}
 
 /** One `bar [xx]` line of `pciconf -lb`. */
 export interface Bar {

@@ -25,7 +25,7 @@
  */
 
 import { addressKey, formatLabel, formatSelector } from "./address.ts";
-import type { Finding, FindingCode } from "./findings.ts";
+import { type Finding, type FindingCode, sortFindings } from "./findings.ts";
 import type { Inventory, InventoryDevice } from "./inventory.ts";
 import {
   ago,
@@ -373,4 +373,31 @@ export function judgeHost(
     }
   }
   return { byDevice, vmFindings, verdicts };
+}
+
+/**
+ * The inventory with the verdict engine's findings filed in: each device gets the findings of
+ * the VMs that pass it, the host the findings about VMs that name no device of it.
+ */
+export function withVerdicts(inventory: Inventory, verdict: HostVerdict): Inventory {
+  const devices: InventoryDevice[] = [];
+  const byKey = new Map<string, InventoryDevice>();
+  for (const entry of inventory.devices) {
+    const key = addressKey(entry.device.address);
+    const extra = verdict.byDevice.get(key);
+    const merged = extra === undefined
+      ? entry
+      : { ...entry, findings: sortFindings([...entry.findings, ...extra]) };
+    devices.push(merged);
+    byKey.set(key, merged);
+  }
+  return {
+    ...inventory,
+    host: {
+      ...inventory.host,
+      findings: sortFindings([...inventory.host.findings, ...verdict.vmFindings]),
+    },
+    devices,
+    byKey,
+  };
 }

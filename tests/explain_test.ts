@@ -3,7 +3,8 @@
  * ordered checks behind "is not using the ppt(4) driver", and the command end to end.
  */
 import assert from "node:assert/strict";
-import { type ExplainFacts, explainText, KNOWN_IDS } from "../core/explain/explain.ts";
+import { type ExplainFacts } from "../core/explain/types.ts";
+import { explainText, KNOWN_IDS } from "../core/explain/explain.ts";
 import { SnapshotHost } from "../core/host/snapshot.ts";
 import { loadInventory } from "../app/host_state.ts";
 import { formatLockRecord, readLocks } from "../core/ownership/locks.ts";

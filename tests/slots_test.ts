@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { ExitCode, PptkitError } from "../core/errors.ts";
 import { withLocation } from "../core/findings.ts";
-import { verdictsFor } from "./helpers.ts";
-import { prng } from "./helpers.ts";
+import { prng, verdictsFor } from "./helpers.ts";
 import { parsePciconf, type PciDevice } from "../core/pciconf.ts";
 import { builtinPlugins } from "../app/plugins.ts";
 import { createRegistry, type PluginRegistry } from "../core/plugins/registry.ts";

@@ -101,9 +101,7 @@ function byName(vms: readonly VmConfig[], name: string): VmConfig {
 }
 
 function messages(findings: readonly Finding[]): string {
-  return findings.map((f) =>
-    `${f.level} ${f.code} ${withLocation(f)} | ${f.fix ?? ""}`
-  ).join("\n");
+  return findings.map((f) => `${f.level} ${f.code} ${withLocation(f)} | ${f.fix ?? ""}`).join("\n");
 }
 
 const DEVICES = parsePciconf(Deno.readTextFileSync(`${FIXTURES}pciconf.txt`)).devices;

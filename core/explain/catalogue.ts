@@ -19,7 +19,7 @@ import {
   PASSTHRU,
   slotProblem,
 } from "./checks.ts";
-import type { ExplainCheck, ExplainFacts } from "./explain.ts";
+import type { ExplainCheck, ExplainFacts } from "./types.ts";
 
 /** What an explainer returns for one match. */
 interface Said {

@@ -17,11 +17,12 @@ import {
 } from "../address.ts";
 import { PptkitError } from "../errors.ts";
 import type { InventoryDevice } from "../inventory.ts";
+import { at } from "../loader/values.ts";
 import { describeLock, isBusy, lockState } from "../ownership/locks.ts";
 import { LPC_SLOT } from "../slots/rules.ts";
 import { isHostVeto, notOnPpt, reserveHint } from "../verdict.ts";
-import type { ExplainCheck, ExplainFacts } from "./explain.ts";
 import { isDigit } from "./scanner.ts";
+import type { ExplainCheck, ExplainFacts } from "./types.ts";
 
 /** The device of three numbers a message printed (`%d/%d/%d`), when they can be one. */
 export function bsfOf(values: readonly string[], at = 0): PciAddress | null {

@@ -151,11 +151,73 @@ export function editLoaderConf(
   const before = loaderValues(files.slice(0, index + 1));
   const current = pptdevsLayout(before);
   const layout = packPptdevs(current, request.add, request.remove);
-  const rejectedHere = new Set(
-    before.rejected.filter((r) => r.file === target).map((r) => r.line),
-  );
+  const allBefore = loaderValues(files);
+  const later = new Set(files.slice(index + 1).map((f) => f.path));
+  const wanted = wantedValues(before, allBefore, later, current, layout, request);
+  const text = applyEdits(conf, before, wanted.edits);
+  const newConf = parseLoaderConf(text, target);
+  const all = [...files.slice(0, index), newConf, ...files.slice(index + 1)];
+  const afterValues = loaderValues(all);
+  checkReadBack(loaderValues([...files.slice(0, index), newConf]), afterValues, layout, wanted);
 
-  // The variables to set, in the order new lines are written at the top of a file.
+  const had = tokenKeys(current);
+  const want = tokenKeys(layout);
+  return {
+    path: target,
+    changed: text !== oldText,
+    oldText,
+    text,
+    added: [...want].filter((b) => !had.has(b)),
+    removed: [...had].filter((b) => !want.has(b)),
+    layout,
+    reserved: reservedDevices(afterValues),
+    findings: [
+      ...overrideFindings(
+        afterValues,
+        files,
+        index,
+        managedKeys(conf, wanted.edits, request, afterValues),
+      ),
+      ...newDuplicates(allBefore, afterValues),
+    ],
+  };
+}
+
+/** The devices a layout reserves, as B/S/F. */
+function tokenKeys(layout: PptdevsLayout): Set<string> {
+  const out = new Set<string>();
+  for (const v of PPTDEVS_VARIABLES) {
+    for (const t of layout[v]) {
+      const key = tokenKey(t);
+      if (key !== null) out.add(key);
+    }
+  }
+  return out;
+}
+
+/** What the edit sets, and which of the request's wishes it must see fulfilled. */
+interface WantedValues {
+  /** Variable -> new value, in the order new lines are written at the top of a file. */
+  readonly edits: ReadonlyMap<string, string>;
+  /** vmm_load must end up YES / AMD-Vi enabled once every file is read. */
+  readonly vmm: boolean;
+  readonly amdvi: boolean;
+}
+
+/**
+ * The variables to set: the pptdevs values that change (refusing a line that cannot be
+ * rewritten faithfully), `vmm_load="YES"` and AMD-Vi. vmm_load and AMD-Vi count once every
+ * file is read: a later file may already set them (then nothing to do) or set them wrong (then
+ * an edit here is useless: reported as overridden).
+ */
+function wantedValues(
+  before: LoaderValues,
+  allBefore: LoaderValues,
+  later: ReadonlySet<string>,
+  current: PptdevsLayout,
+  layout: PptdevsLayout,
+  request: LoaderEditRequest,
+): WantedValues {
   const edits = new Map<string, string>();
   for (const v of PPTDEVS_VARIABLES) {
     if (sameTokens(current[v], layout[v])) continue;
@@ -183,14 +245,10 @@ export function editLoaderConf(
     }
     edits.set(v, layout[v].join(" "));
   }
-  // vmm_load and AMD-Vi count once every file is read: a later file may already set them (then
-  // nothing to do) or set them wrong (then an edit here is useless: reported as overridden).
-  const allBefore = loaderValues(files);
-  const later = new Set(files.slice(index + 1).map((f) => f.path));
   const setLater = (key: string) => later.has(effectiveAssignment(allBefore, key)?.file ?? "");
-  const wantVmm = request.add.length > 0 && !setLater("vmm_load");
-  if (wantVmm && !vmmLoadedByLoader(allBefore)) edits.set("vmm_load", "YES");
-  const wantAmdvi = request.amdvi && !AMDVI_TUNABLES.some(setLater);
+  const vmm = request.add.length > 0 && !setLater("vmm_load");
+  if (vmm && !vmmLoadedByLoader(allBefore)) edits.set("vmm_load", "YES");
+  const amdvi = request.amdvi && !AMDVI_TUNABLES.some(setLater);
   if (request.amdvi && !amdviEnabled(allBefore)) {
     let present = false;
     for (const name of AMDVI_TUNABLES) {
@@ -202,7 +260,19 @@ export function editLoaderConf(
     }
     if (!present) edits.set(AMDVI_TUNABLES[0], "1");
   }
+  return { edits, vmm, amdvi };
+}
 
+/** The target's new text: each edit on its variable's last line, new lines where they belong. */
+function applyEdits(
+  conf: LoaderConf,
+  before: LoaderValues,
+  edits: ReadonlyMap<string, string>,
+): string {
+  const target = conf.path;
+  const rejectedHere = new Set(
+    before.rejected.filter((r) => r.file === target).map((r) => r.line),
+  );
   const eol = fileEol(conf);
   const texts = conf.lines.map((l) => l.text);
   const dropped = new Set<number>();
@@ -261,57 +331,31 @@ export function editLoaderConf(
   if (last?.isNew && conf.lines.length > 0 && conf.lines[conf.lines.length - 1].eol === "") {
     last.eol = "";
   }
-  const text = out.map((l) => l.text + l.eol).join("");
-  const newConf = parseLoaderConf(text, target);
+  return out.map((l) => l.text + l.eol).join("");
+}
 
-  // Read the result back the way the loader and the kernel will, before anyone writes it.
-  const check = loaderValues([...files.slice(0, index), newConf]);
-  const want = new Set<string>();
-  for (const v of PPTDEVS_VARIABLES) {
-    for (const t of layout[v]) {
-      const key = tokenKey(t);
-      if (key !== null) want.add(key);
-    }
-  }
-  const got = reservedDevices(check).map((d) => d.bsf);
-  const gotLayout = pptdevsLayout(check);
-  const all = [...files.slice(0, index), newConf, ...files.slice(index + 1)];
-  const afterValues = loaderValues(all);
+/**
+ * Reads the result back the way the loader and the kernel will, before anyone writes it: the
+ * files up to the target give exactly the packed layout, and every file gives vmm_load and
+ * AMD-Vi as asked. A mismatch is a bug in pptkit, never written.
+ */
+function checkReadBack(
+  upToTarget: LoaderValues,
+  afterValues: LoaderValues,
+  layout: PptdevsLayout,
+  wanted: WantedValues,
+): void {
+  const want = tokenKeys(layout);
+  const got = reservedDevices(upToTarget).map((d) => d.bsf);
+  const gotLayout = pptdevsLayout(upToTarget);
   if (
     got.length !== want.size || !got.every((b) => want.has(b)) ||
     !PPTDEVS_VARIABLES.every((v) => sameTokens(gotLayout[v], layout[v])) ||
-    (wantVmm && !vmmLoadedByLoader(afterValues)) ||
-    (wantAmdvi && !amdviEnabled(afterValues))
+    (wanted.vmm && !vmmLoadedByLoader(afterValues)) ||
+    (wanted.amdvi && !amdviEnabled(afterValues))
   ) {
-    throw new Error(`editLoaderConf: the new ${target} does not read back as intended`);
+    throw new Error("editLoaderConf: the new text does not read back as intended");
   }
-
-  const had = new Set<string>();
-  for (const v of PPTDEVS_VARIABLES) {
-    for (const t of current[v]) {
-      const key = tokenKey(t);
-      if (key !== null) had.add(key);
-    }
-  }
-  return {
-    path: target,
-    changed: text !== oldText,
-    oldText,
-    text,
-    added: [...want].filter((b) => !had.has(b)),
-    removed: [...had].filter((b) => !want.has(b)),
-    layout,
-    reserved: reservedDevices(afterValues),
-    findings: [
-      ...overrideFindings(
-        afterValues,
-        files,
-        index,
-        managedKeys(conf, edits, request, afterValues),
-      ),
-      ...newDuplicates(allBefore, afterValues),
-    ],
-  };
 }
 
 /**

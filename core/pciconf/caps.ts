@@ -5,9 +5,47 @@
  * @module
  */
 
-import type { Msi, Msix, Pcie, Sriov } from "../pciconf.ts";
 import { isSpaceOrTab } from "../text.ts";
 import { hexField } from "./header.ts";
+
+/** MSI capability (`cap 05`). */
+export interface Msi {
+  /** Messages the device supports. */
+  readonly messages: number;
+  /** `64 bit` addressing. */
+  readonly bits64: boolean;
+  /** Messages enabled by the current driver; 0 when MSI is not in use. */
+  readonly enabled: number;
+}
+
+/** MSI-X capability (`cap 11`). */
+export interface Msix {
+  readonly messages: number;
+  /** Where the vector table lives: `BAR-register[offset]` as pciconf prints it, e.g. `0x10[0x0]`. */
+  readonly table: string | null;
+  /** Where the pending-bit array lives, same notation. */
+  readonly pba: string | null;
+  readonly enabled: boolean;
+}
+
+/** PCI-Express capability (`cap 10`). */
+export interface Pcie {
+  /** Port type as pciconf prints it: `endpoint`, `legacy endpoint`, `root endpoint`, `root port`, ... */
+  readonly type: string;
+  /** Function Level Reset in the Device Capabilities register. */
+  readonly flr: boolean;
+  /** `ARI enabled` / `ARI disabled` on ports; null when not printed. */
+  readonly ari: boolean | null;
+}
+
+/** SR-IOV extended capability (`ecap 0010`). */
+export interface Sriov {
+  readonly totalVFs: number;
+  readonly configuredVFs: number;
+  readonly enabled: boolean;
+  /** Device id of the virtual functions (4 hex digits), when printed. */
+  readonly vfDeviceId: string | null;
+}
 
 /** Reads the number right after `prefix` in `text`; null when absent. */
 export function numberAfter(text: string, prefix: string): number | null {
