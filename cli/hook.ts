@@ -11,18 +11,11 @@ import type { VmSelection } from "../app/vm_start.ts";
 import { type AddressToken, formatLabel, parseAddress } from "../core/address.ts";
 import { ExitCode, usageError } from "../core/errors.ts";
 import { DEFAULT_STALE_AFTER_SECONDS } from "../core/ownership/locks.ts";
-import { VM_SOURCES, type VmSource } from "../core/vms/types.ts";
 import { suggest } from "./args.ts";
 import { type Command, type Context, type OptionSpec, printJson, stringOption } from "./command.ts";
 import { findingJson } from "./json.ts";
+import { WRAPPER, wrapperOption } from "./options.ts";
 
-const WRAPPER: OptionSpec = {
-  name: "wrapper",
-  type: "string",
-  value: "NAME",
-  help: "read the VM's devices from this wrapper's config: native, hoster, vm-bhyve or cbsd " +
-    "(default: every configured source)",
-};
 const DEVICES: OptionSpec = {
   name: "devices",
   type: "string",
@@ -50,18 +43,6 @@ const REBIND: OptionSpec = {
 
 /** Findings a hook prints on a go: facts it could not know; with -v every warning. */
 const UNKNOWN_FACTS = new Set(["iommu-unknown", "lock-unreadable", "plugin"]);
-
-/** `--wrapper` value, checked; undefined when absent. */
-function wrapperOption(ctx: Context): VmSource | undefined {
-  const value = stringOption(ctx, WRAPPER);
-  if (value === undefined) return undefined;
-  if ((VM_SOURCES as readonly string[]).includes(value)) return value as VmSource;
-  const near = suggest(value, VM_SOURCES);
-  throw usageError(
-    `unknown wrapper "${value}": expected native, hoster, vm-bhyve or cbsd`,
-    near === undefined ? "see: pptkit hook --help" : `did you mean "${near}"?`,
-  );
-}
 
 /** `--stale-after` in ms. */
 function staleAfterOption(ctx: Context): number {
@@ -208,7 +189,7 @@ hooks/.`,
     }
     const devices = stringOption(ctx, DEVICES);
     const selection: VmSelection = {
-      wrapper: wrapperOption(ctx),
+      wrapper: wrapperOption(ctx, "hook"),
       devices: devices === undefined ? undefined : parseDeviceList(devices),
     };
     const staleAfterMs = staleAfterOption(ctx);

@@ -15,6 +15,7 @@ export function findingJson(f: Finding): Record<string, unknown> {
   if (f.device !== undefined) out.device = f.device;
   if (f.file !== undefined) out.file = f.file;
   if (f.line !== undefined) out.line = f.line;
+  if (f.vm !== undefined) out.vm = f.vm;
   return out;
 }
 

@@ -11,9 +11,9 @@ import { planOnHost } from "../app/plan.ts";
 import { usageError } from "../core/errors.ts";
 import { formatPlan, PLAN_FORMATS, type PlanFormat } from "../core/slots/formats.ts";
 import { DEFAULT_FIRST_SLOT } from "../core/slots/rules.ts";
-import { VM_SOURCES, type VmSource } from "../core/vms/types.ts";
 import type { Command, OptionSpec } from "./command.ts";
 import { renderFindings } from "./findings.ts";
+import { WRAPPER, wrapperOption } from "./options.ts";
 
 const FORMAT: OptionSpec = {
   name: "format",
@@ -39,12 +39,6 @@ const RESET_SLOTS: OptionSpec = {
   name: "reset-slots",
   type: "boolean",
   help: "forget the saved guest addresses of this VM (after a card swap)",
-};
-const WRAPPER: OptionSpec = {
-  name: "wrapper",
-  type: "string",
-  value: "NAME",
-  help: `read the VM from this source only: ${VM_SOURCES.join(", ")}`,
 };
 
 /** A whole decimal number in [min, max], or a usage error naming the option. */
@@ -99,22 +93,16 @@ is refused until --reset-slots.`,
       : usedText.split(",").filter((s) => s.trim() !== "").map((s) =>
         slotNumber(s.trim(), "used-slots", 0, 31)
       );
-    const wrapper = ctx.options.wrapper as string | undefined;
-    if (wrapper !== undefined && !(VM_SOURCES as readonly string[]).includes(wrapper)) {
-      throw usageError(
-        `--wrapper: unknown source "${wrapper}"`,
-        `use one of: ${VM_SOURCES.join(", ")}`,
-      );
-    }
+    const wrapper = wrapperOption(ctx, "plan");
 
     const { plan: result, findings } = await planOnHost(await ctx.host(), await ctx.config(), {
       vm: name,
-      wrapper: wrapper as VmSource | undefined,
+      wrapper,
       firstSlot,
       usedSlots,
       resetSlots: ctx.options["reset-slots"] === true,
     });
-    ctx.out.stdout(formatPlan(result, format));
+    ctx.out.stdout(formatPlan(result, format, findings));
     const shown = findings.filter((f) => ctx.global.verbose || f.level !== "info");
     if (!ctx.global.quiet && format !== "json" && shown.length > 0) {
       ctx.out.stderr(renderFindings(shown, ctx.out.color));

@@ -38,9 +38,18 @@ export function clip(text: string, max = 60): string {
 
 /** `a`, `a and b`, `a, b and c`. */
 export function joinAnd(items: readonly string[]): string {
+  return joinWith(items, "and");
+}
+
+/** `a`, `a or b`, `a, b or c`. */
+export function joinOr(items: readonly string[]): string {
+  return joinWith(items, "or");
+}
+
+function joinWith(items: readonly string[], word: string): string {
   return items.length <= 1
     ? items.join("")
-    : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+    : `${items.slice(0, -1).join(", ")} ${word} ${items[items.length - 1]}`;
 }
 
 /** Like {@linkcode joinAnd}, but a long list names 8 items and counts the rest. */

@@ -5,6 +5,7 @@
  */
 
 import { formatSelector } from "../address.ts";
+import type { Finding } from "../findings.ts";
 import type { DeviceOptions } from "../vms/types.ts";
 import type { Placement } from "./allocate.ts";
 import type { Plan } from "./plan.ts";
@@ -39,7 +40,10 @@ export function planArgs(plan: Plan): string {
 }
 
 /** The plan as `pptkit.plan/1` JSON data. */
-export function planJson(plan: Plan): Record<string, unknown> {
+export function planJson(
+  plan: Plan,
+  findings: readonly Finding[] = plan.findings,
+): Record<string, unknown> {
   return {
     schema: "pptkit.plan/1",
     vm: plan.vm,
@@ -61,12 +65,16 @@ export function planJson(plan: Plan): Record<string, unknown> {
     })),
     args: planArgs(plan),
     hoster: plan.hoster,
-    findings: plan.findings,
+    findings,
   };
 }
 
 /** Renders a plan in one of the formats of `pptkit plan --format`, ending in a newline. */
-export function formatPlan(plan: Plan, format: PlanFormat): string {
+export function formatPlan(
+  plan: Plan,
+  format: PlanFormat,
+  findings: readonly Finding[] = plan.findings,
+): string {
   switch (format) {
     case "args":
       return planArgs(plan) + "\n";
@@ -97,6 +105,6 @@ export function formatPlan(plan: Plan, format: PlanFormat): string {
     case "hoster":
       return JSON.stringify(plan.hoster) + "\n";
     case "json":
-      return JSON.stringify(planJson(plan), null, 2) + "\n";
+      return JSON.stringify(planJson(plan, findings), null, 2) + "\n";
   }
 }
