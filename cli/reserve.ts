@@ -132,6 +132,12 @@ interface ChangeResult {
   readonly written: boolean;
   readonly bound: readonly string[];
   readonly findings: readonly Finding[];
+  /** Where the previous file is (or would be) kept; null when the target did not exist. */
+  readonly backup: string | null;
+  /** B/S/F that `--now` (un)binds at runtime, or would in a dry run. */
+  readonly runtime: readonly string[];
+  readonly dryRun: boolean;
+  readonly now: boolean;
 }
 
 /** devctl for each device; on a failure, undo the ones done and report which failed and why. */
@@ -233,28 +239,50 @@ export async function changeReservations(ctx: Context, mode: "reserve" | "releas
     }];
     // Broken pptdevs lines the loader rejects are worth saying even when this edit is fine.
     const syntax = inventory.host.findings.filter((f) => f.code.startsWith("pptdevs"));
-    return { edit, findings: [...notRead, ...syntax, ...edit.findings] };
+    // writeFileAtomic keeps a backup only of a file that exists.
+    const backup = (await host.stat(target)) === null ? null : `${target}.bak`;
+    return { edit, backup, findings: [...notRead, ...syntax, ...edit.findings] };
   };
+  const toBind = targets.filter((t) =>
+    mode === "reserve" ? t.entry?.device.driver !== "ppt" : t.entry?.device.driver === "ppt"
+  );
+  const runtime = now ? toBind.map((t) => formatBsf(t.address)!) : [];
 
   if (dryRun) {
-    const { edit, findings } = await compute();
-    return { edit, written: false, bound: [], findings } satisfies ChangeResult;
+    const { edit, backup, findings } = await compute();
+    return {
+      edit,
+      written: false,
+      bound: [],
+      findings,
+      backup,
+      runtime,
+      dryRun,
+      now,
+    } satisfies ChangeResult;
   }
   // Check the request before anything happens (no lock file, no binding for bad input); it is
   // computed again under the lock, where another pptkit cannot change the files under it.
   await compute();
   // Bind first: if devctl fails, everything is undone and the file was never touched.
-  const toBind = targets.filter((t) =>
-    mode === "reserve" ? t.entry?.device.driver !== "ppt" : t.entry?.device.driver === "ppt"
-  );
   const bound = now ? await runtimeBind(host, toBind, mode === "reserve") : [];
   try {
     return await host.withLock(`${target}.lock`, LOCK_WAIT_MS, async () => {
-      const { edit, findings } = await compute();
+      const { edit, backup, findings } = await compute();
       if (edit.changed) {
         await host.writeFileAtomic(target, edit.text, { backup: `${target}.bak` });
       }
-      return { edit, written: edit.changed, bound, findings } satisfies ChangeResult;
+      const written = edit.changed;
+      return {
+        edit,
+        written,
+        bound,
+        findings,
+        backup,
+        runtime,
+        dryRun,
+        now,
+      } satisfies ChangeResult;
     });
   } catch (e) {
     if (bound.length > 0) {
@@ -269,6 +297,25 @@ export async function changeReservations(ctx: Context, mode: "reserve" | "releas
   }
 }
 
+/**
+ * The fields of `pptkit.reserve/1` and `pptkit.release/1` that say what changed, for
+ * configuration management (Ansible's changed, check and diff modes): `changed` is exact (a
+ * second identical run gives false), `files` holds one entry per file written or, in a dry
+ * run, that would be, `rebootNeeded` says the change waits for the next boot (not applied at
+ * runtime by --now).
+ */
+export function changeJson(r: ChangeResult, diff: string): Record<string, unknown> {
+  const { edit } = r;
+  return {
+    changed: edit.changed || r.runtime.length > 0,
+    dryRun: r.dryRun,
+    files: edit.changed
+      ? [{ path: edit.path, before: edit.oldText, after: edit.text, diff, backup: r.backup }]
+      : [],
+    rebootNeeded: edit.changed && !r.now,
+  };
+}
+
 /** Prints what reserve or release did. */
 export function reportChange(ctx: Context, mode: "reserve" | "release", r: ChangeResult): number {
   const { edit } = r;
@@ -276,7 +323,6 @@ export function reportChange(ctx: Context, mode: "reserve" | "release", r: Chang
   if (ctx.global.json) {
     printJson(ctx.out, `pptkit.${mode}/1`, {
       file: edit.path,
-      changed: edit.changed,
       written: r.written,
       added: edit.added,
       removed: edit.removed,
@@ -284,6 +330,7 @@ export function reportChange(ctx: Context, mode: "reserve" | "release", r: Chang
       reserved: edit.reserved.map((d) => d.bsf),
       diff,
       findings: r.findings.map(findingJson),
+      ...changeJson(r, diff),
     });
     return 0;
   }
