@@ -13,7 +13,8 @@ import type { Command, Context, Output } from "./cli/command.ts";
 import { type CommandEntry, COMMANDS, findCommand } from "./cli/commands.ts";
 import { ExitCode, PptkitError, usageError } from "./core/errors.ts";
 import { loadConfig, type PptkitConfig } from "./core/config.ts";
-import { withLocation } from "./core/findings.ts";
+import { type Finding, withLocation } from "./core/findings.ts";
+import { findingJson } from "./cli/json.ts";
 import type { Host } from "./core/host/host.ts";
 import { LiveHost } from "./core/host/live.ts";
 import { env, readStdin, terminal, write } from "./core/host/process.ts";
@@ -105,25 +106,74 @@ async function main(argv: readonly string[]): Promise<number> {
   return await command.run(ctx);
 }
 
-/** One line `pptkit: ...` (+ `hint: ...`) and the exit code; a trace only with PPTKIT_DEBUG. */
-function report(e: unknown): number {
-  const debug = env("PPTKIT_DEBUG") === "1";
+/** What went wrong, as the user sees it: exit code, message (after `pptkit: `), hint. */
+interface Failure {
+  readonly exitCode: number;
+  readonly message: string;
+  readonly hint: string | undefined;
+  /** The findings behind a veto (`hook prestart`), for scripts. */
+  readonly findings: readonly Finding[];
+}
+
+function failure(e: unknown): Failure {
   if (e instanceof PptkitError) {
-    write("stderr", `pptkit: ${withLocation(e)}\n`);
-    if (e.hint !== undefined) write("stderr", `hint: ${e.hint}\n`);
-    if (debug && e.stack) write("stderr", e.stack + "\n");
-    return e.exitCode;
+    return {
+      exitCode: e.exitCode,
+      message: withLocation(e),
+      hint: e.hint,
+      findings: e.findings,
+    };
   }
   if (e instanceof Deno.errors.NotCapable) {
-    write("stderr", `pptkit: permission denied by the sandbox: ${e.message}\n`);
-    write("stderr", "hint: run pptkit through its launcher, which grants what it needs\n");
-    return ExitCode.NoPermission;
+    return {
+      exitCode: ExitCode.NoPermission,
+      message: `permission denied by the sandbox: ${e.message}`,
+      hint: "run pptkit through its launcher, which grants what it needs",
+      findings: [],
+    };
   }
   const message = e instanceof Error ? e.message : String(e);
-  write("stderr", `pptkit: internal error: ${message.split("\n")[0]}\n`);
-  write("stderr", "hint: this is a bug in pptkit; rerun with PPTKIT_DEBUG=1 and report it\n");
+  return {
+    exitCode: EXIT_INTERNAL,
+    message: `internal error: ${message.split("\n")[0]}`,
+    hint: "this is a bug in pptkit; rerun with PPTKIT_DEBUG=1 and report it",
+    findings: [],
+  };
+}
+
+/** The `pptkit.error/1` document that `--json` prints on stdout besides the stderr line. */
+function errorJson(f: Failure): string {
+  const doc = {
+    schema: "pptkit.error/1",
+    exitCode: f.exitCode,
+    message: f.message,
+    hint: f.hint ?? null,
+    findings: f.findings.map(findingJson),
+  };
+  return JSON.stringify(doc, null, 2) + "\n";
+}
+
+/**
+ * Whether the command line asks for JSON: read from argv itself, because the error may be
+ * that argv does not parse. Tokens after `--` are arguments, not options.
+ */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).includes("--json");
+}
+
+/**
+ * One line `pptkit: ...` (+ `hint: ...`) and the exit code; a trace only with PPTKIT_DEBUG.
+ * With `json`, also the `pptkit.error/1` document on stdout.
+ */
+function report(e: unknown, json: boolean): number {
+  const debug = env("PPTKIT_DEBUG") === "1";
+  const f = failure(e);
+  if (json) write("stdout", errorJson(f));
+  write("stderr", `pptkit: ${f.message}\n`);
+  if (f.hint !== undefined) write("stderr", `hint: ${f.hint}\n`);
   if (debug && e instanceof Error && e.stack) write("stderr", e.stack + "\n");
-  return EXIT_INTERNAL;
+  return f.exitCode;
 }
 
 if (import.meta.main) {
@@ -131,7 +181,7 @@ if (import.meta.main) {
   try {
     code = await main(Deno.args);
   } catch (e) {
-    code = report(e);
+    code = report(e, wantsJson(Deno.args));
   }
   Deno.exit(code);
 }

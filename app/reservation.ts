@@ -57,6 +57,12 @@ export interface ChangeResult {
   /** B/S/F bound (reserve) or unbound (release) at runtime. */
   readonly bound: readonly string[];
   readonly findings: readonly Finding[];
+  /** Where the previous file is (or would be) kept; null when the target did not exist. */
+  readonly backup: string | null;
+  /** B/S/F that `now` (un)binds at runtime, or would in a dry run. */
+  readonly runtime: readonly string[];
+  readonly dryRun: boolean;
+  readonly now: boolean;
 }
 
 /** One device named on the command line. */
@@ -233,28 +239,32 @@ export async function changeReservations(
     }];
     // Broken pptdevs lines the loader rejects are worth saying even when this edit is fine.
     const syntax = inventory.host.findings.filter((f) => f.code.startsWith("pptdevs"));
-    return { edit: result, findings: [...notRead, ...syntax, ...result.findings] };
+    // writeFileAtomic keeps a backup only of a file that exists.
+    const backup = (await host.stat(target)) === null ? null : `${target}.bak`;
+    return { edit: result, backup, findings: [...notRead, ...syntax, ...result.findings] };
   };
+  const toBind = targets.filter((t) =>
+    mode === "reserve" ? t.entry?.device.driver !== "ppt" : t.entry?.device.driver === "ppt"
+  );
+  const runtime = request.now ? toBind.map((t) => formatLabel(t.address)) : [];
+  const done = { runtime, dryRun: request.dryRun, now: request.now };
 
   if (request.dryRun) {
-    const { edit, findings } = await compute();
-    return { edit, written: false, bound: [], findings };
+    const { edit, backup, findings } = await compute();
+    return { edit, written: false, bound: [], findings, backup, ...done };
   }
   // Check the request before anything happens (no lock file, no binding for bad input); it is
   // computed again under the lock, where another pptkit cannot change the files under it.
   await compute();
   // Bind first: if devctl fails, everything is undone and the file was never touched.
-  const toBind = targets.filter((t) =>
-    mode === "reserve" ? t.entry?.device.driver !== "ppt" : t.entry?.device.driver === "ppt"
-  );
   const bound = request.now ? await runtimeBind(host, toBind, mode === "reserve") : [];
   try {
     return await host.withLock(`${target}.lock`, LOCK_WAIT_MS, async () => {
-      const { edit, findings } = await compute();
+      const { edit, backup, findings } = await compute();
       if (edit.changed) {
         await host.writeFileAtomic(target, edit.text, { backup: `${target}.bak` });
       }
-      return { edit, written: edit.changed, bound, findings };
+      return { edit, written: edit.changed, bound, findings, backup, ...done };
     });
   } catch (e) {
     if (bound.length > 0) {

@@ -158,5 +158,7 @@ export function vetoError(vm: string, verdict: VmVerdict): PptkitError {
     verdict.busy ? ExitCode.TempFail : ExitCode.Failed,
     `VM ${vm} cannot start: ${locationPrefix(first)}${first.message}${more}`,
     first.fix,
+    {},
+    verdict.findings,
   );
 }

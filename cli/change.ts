@@ -46,6 +46,25 @@ export async function runChange(ctx: Context, mode: ChangeMode): Promise<number>
   return reportChange(ctx, mode, result);
 }
 
+/**
+ * The fields of `pptkit.reserve/1` and `pptkit.release/1` that say what changed, for
+ * configuration management (Ansible's changed, check and diff modes): `changed` is exact (a
+ * second identical run gives false), `files` holds one entry per file written or, in a dry
+ * run, that would be, `rebootNeeded` says the change waits for the next boot (not applied at
+ * runtime by --now).
+ */
+function changeJson(r: ChangeResult, diff: string): Record<string, unknown> {
+  const { edit } = r;
+  return {
+    changed: edit.changed || r.runtime.length > 0,
+    dryRun: r.dryRun,
+    files: edit.changed
+      ? [{ path: edit.path, before: edit.oldText, after: edit.text, diff, backup: r.backup }]
+      : [],
+    rebootNeeded: edit.changed && !r.now,
+  };
+}
+
 /** Prints what reserve or release did. */
 function reportChange(ctx: Context, mode: ChangeMode, r: ChangeResult): number {
   const { edit } = r;
@@ -53,7 +72,6 @@ function reportChange(ctx: Context, mode: ChangeMode, r: ChangeResult): number {
   if (ctx.global.json) {
     printJson(ctx.out, `pptkit.${mode}/1`, {
       file: edit.path,
-      changed: edit.changed,
       written: r.written,
       added: edit.added,
       removed: edit.removed,
@@ -61,6 +79,7 @@ function reportChange(ctx: Context, mode: ChangeMode, r: ChangeResult): number {
       reserved: edit.reserved.map((d) => d.bsf),
       diff,
       findings: r.findings.map(findingJson),
+      ...changeJson(r, diff),
     });
     return 0;
   }

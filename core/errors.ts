@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { Finding } from "./findings.ts";
+
 /** The documented exit codes (man page, EXIT STATUS). */
 export const ExitCode = {
   /** Everything worked; for `check`, no error-level finding. */
@@ -52,12 +54,15 @@ export class PptkitError extends Error {
   readonly hint: string | undefined;
   readonly file: string | undefined;
   readonly line: number | undefined;
+  /** The findings behind the error (a veto's), for `--json`; empty for most errors. */
+  readonly findings: readonly Finding[];
 
   constructor(
     exitCode: ExitCode,
     message: string,
     hint?: string,
     location: ErrorLocation = {},
+    findings: readonly Finding[] = [],
   ) {
     super(message);
     this.name = "PptkitError";
@@ -65,6 +70,7 @@ export class PptkitError extends Error {
     this.hint = hint;
     this.file = location.file;
     this.line = location.line;
+    this.findings = findings;
   }
 }
 

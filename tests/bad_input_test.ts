@@ -1,7 +1,8 @@
 /**
  * The hardening suite: every command against bad input of every kind. Each case must end with
  * one `pptkit: ...` line (and at most a `hint:` line) on stderr, the documented exit code, no
- * stack trace, nothing on stdout, and every file of the host byte-identical afterwards.
+ * stack trace, nothing on stdout (with `--json`: only the `pptkit.error/1` document that says
+ * the same), and every file of the host byte-identical afterwards.
  */
 import assert from "node:assert/strict";
 import { copyDir, DEMO, errorLines, pptkit, type RunResult, scratch } from "./helpers.ts";
@@ -25,8 +26,17 @@ async function tree(dir: string, prefix = ""): Promise<Map<string, string>> {
 
 function assertContract(r: RunResult, code: number, pattern: RegExp, what: string) {
   assert.equal(r.code, code, `${what}: exit code (stderr: ${r.stderr})`);
-  assert.equal(r.stdout, "", `${what}: nothing on stdout`);
   const lines = errorLines(r.stderr);
+  if (what.split(" ").includes("--json")) {
+    assert.deepEqual(JSON.parse(r.stdout), {
+      schema: "pptkit.error/1",
+      exitCode: code,
+      message: lines[0].slice("pptkit: ".length),
+      hint: lines.length === 2 ? lines[1].slice("hint: ".length) : null,
+    }, `${what}: the error as JSON on stdout`);
+  } else {
+    assert.equal(r.stdout, "", `${what}: nothing on stdout`);
+  }
   assert.ok(lines.length >= 1 && lines.length <= 2, `${what}: one or two lines: ${r.stderr}`);
   assert.ok(lines[0].startsWith("pptkit: "), `${what}: ${lines[0]}`);
   assert.match(lines[0], pattern, what);

@@ -411,3 +411,160 @@ Deno.test("release refuses a device a running VM holds (75) and changes nothing"
     await cleanup();
   }
 });
+
+/** The change fields of `pptkit.reserve/1` and `pptkit.release/1` (for Ansible, issue #18). */
+interface ChangeDoc {
+  schema: string;
+  changed: boolean;
+  dryRun: boolean;
+  rebootNeeded: boolean;
+  diff: string;
+  files: { path: string; before: string; after: string; diff: string; backup: string | null }[];
+}
+
+Deno.test("reserve --json reports changed, dryRun, files and rebootNeeded; a second run changed false", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const host = await demoCopy(dir);
+    const path = `${host}/${LOADER}`;
+    const before = await Deno.readTextFile(path);
+    const human = await pptkit(["reserve", "--dry-run", "3/0/0", "--snapshot", host]);
+    const dry = await pptkit(["reserve", "--dry-run", "--json", "3/0/0", "--snapshot", host]);
+    assert.equal(dry.code, 0, dry.stderr);
+    const d: ChangeDoc = JSON.parse(dry.stdout);
+    assert.equal(d.schema, "pptkit.reserve/1");
+    assert.equal(d.changed, true);
+    assert.equal(d.dryRun, true);
+    assert.equal(d.rebootNeeded, true);
+    const after = before.replace('pptdevs="1/0/0 1/0/1"', 'pptdevs="1/0/0 1/0/1 3/0/0"');
+    assert.deepEqual(d.files, [{
+      path: "/boot/loader.conf",
+      before,
+      after,
+      diff: human.stdout.replace("dry run: /boot/loader.conf not changed\n", ""),
+      backup: "/boot/loader.conf.bak",
+    }]);
+    assert.equal(await Deno.readTextFile(path), before, "a dry run writes nothing");
+    assert.deepEqual([...Deno.readDirSync(`${host}/root/boot`)].map((e) => e.name), [
+      "loader.conf",
+    ]);
+
+    const real: ChangeDoc = JSON.parse(
+      (await pptkit(["reserve", "--json", "3/0/0", "--snapshot", host])).stdout,
+    );
+    assert.equal(real.changed, true);
+    assert.equal(real.dryRun, false);
+    assert.equal(real.rebootNeeded, true);
+    assert.deepEqual(real.files, d.files);
+    assert.equal(await Deno.readTextFile(path), after);
+    assert.equal(await Deno.readTextFile(`${path}.bak`), before);
+
+    for (const extra of [[], ["--dry-run"]]) {
+      const again = await pptkit(["reserve", "--json", ...extra, "3/0/0", "--snapshot", host]);
+      assert.equal(again.code, 0, again.stderr);
+      const a: ChangeDoc = JSON.parse(again.stdout);
+      assert.equal(a.changed, false);
+      assert.equal(a.rebootNeeded, false);
+      assert.deepEqual(a.files, []);
+      assert.equal(a.dryRun, extra.length > 0);
+    }
+    assert.equal(await Deno.readTextFile(path), after, "the second run wrote nothing");
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("release --json: files entry with backup null for a file that did not exist", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const host = await demoCopy(dir);
+    const r: ChangeDoc = JSON.parse(
+      (await pptkit(["release", "--json", "1/0/1", "--snapshot", host])).stdout,
+    );
+    assert.equal(r.schema, "pptkit.release/1");
+    assert.equal(r.changed, true);
+    assert.equal(r.files.length, 1);
+    assert.match(r.files[0].before, /^pptdevs="1\/0\/0 1\/0\/1"$/m);
+    assert.match(r.files[0].after, /^pptdevs="1\/0\/0"$/m);
+    assert.equal(r.files[0].diff, r.diff);
+    // A drop-in that does not exist yet: written fresh, nothing to keep.
+    await Deno.mkdir(`${host}/root/boot/loader.conf.d`);
+    const drop = "/boot/loader.conf.d/ppt.conf";
+    const n: ChangeDoc = JSON.parse(
+      (await pptkit(["reserve", "--json", "3/0/0", "--loader-conf", drop, "--snapshot", host]))
+        .stdout,
+    );
+    assert.equal(n.files[0].path, drop);
+    assert.equal(n.files[0].before, "");
+    assert.equal(n.files[0].backup, null);
+    assert.ok(!(await exists(`${host}/root${drop}.bak`)));
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("reserve --now --json: applied at runtime, so no reboot needed", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const { root, path } = await liveHost(dir, `echo "$*" >> ${dir}/devctl.log`);
+    const r = await pptkit(["reserve", "--now", "--json", "3/0/0", "--root", root], {
+      env: { PATH: path },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const doc: ChangeDoc & { bound: string[] } = JSON.parse(r.stdout);
+    assert.equal(doc.changed, true);
+    assert.equal(doc.rebootNeeded, false);
+    assert.deepEqual(doc.bound, ["3/0/0"]);
+    assert.equal(doc.files.length, 1);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("an error with --json also prints pptkit.error/1 on stdout; stderr unchanged", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const host = await demoCopy(dir);
+    const before = await Deno.readFile(`${host}/${LOADER}`);
+    const plain = await pptkit(["reserve", "7/0/0", "--snapshot", host]);
+    const json = await pptkit(["reserve", "7/0/0", "--json", "--snapshot", host]);
+    assert.equal(plain.stdout, "");
+    assert.equal(json.code, 65);
+    assert.equal(json.stderr, plain.stderr);
+    assertOneLineError(json, 65, /no PCI device at 7\/0\/0/);
+    assert.deepEqual(JSON.parse(json.stdout), {
+      schema: "pptkit.error/1",
+      exitCode: 65,
+      message: `no PCI device at 7/0/0 on snapshot ${host}`,
+      hint: "see the devices with: pptkit list --all",
+    });
+    // A bad address spelling, and an error found in a file (its place leads the message).
+    const bad = JSON.parse(
+      (await pptkit(["release", "--json", "2/0//0", "--snapshot", host])).stdout,
+    );
+    assert.equal(bad.exitCode, 65);
+    assert.match(bad.message, /^bad PCI address "2\/0\/\/0"/);
+    await Deno.writeTextFile(`${host}/${LOADER}`, 'pptdevs="1/0/0 1:0:1"\n');
+    const broken = await pptkit(["reserve", "--json", "3/0/0", "--snapshot", host]);
+    const doc = JSON.parse(broken.stdout);
+    assert.equal(`pptkit: ${doc.message}`, errorLines(broken.stderr)[0]);
+    assert.equal(`hint: ${doc.hint}`, errorLines(broken.stderr)[1]);
+    // A usage error (argv did not parse) and an error without a hint: hint null.
+    const usage = await pptkit(["reserve", "--jsno", "3/0/0", "--json"]);
+    assert.equal(usage.code, 64);
+    assert.equal(JSON.parse(usage.stdout).exitCode, 64);
+    const noHint = JSON.parse(
+      (await pptkit(["--json", "--snapshot", host, "--root", dir, "list"]))
+        .stdout,
+    );
+    assert.deepEqual(noHint, {
+      schema: "pptkit.error/1",
+      exitCode: 64,
+      message: "--snapshot and --root cannot be used together",
+      hint: null,
+    });
+    await Deno.writeFile(`${host}/${LOADER}`, before);
+  } finally {
+    await cleanup();
+  }
+});
