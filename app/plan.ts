@@ -67,6 +67,8 @@ export async function planOnHost(
       vm.source === "native" ? ExitCode.Config : ExitCode.DataError,
       why.message,
       why.fix,
+      {},
+      verdict.findings,
     );
   }
   if (slotMapChanged(saved, plan.slotMap)) {

@@ -13,6 +13,7 @@
 
 import { loadHostState } from "../app/host_state.ts";
 import { checkVmStart, vetoError } from "../app/vm_start.ts";
+import { WRAPPER, wrapperOption } from "./options.ts";
 import { addressKey, formatSelector } from "../core/address.ts";
 import { ExitCode, usageError } from "../core/errors.ts";
 import { type Finding, hasError } from "../core/findings.ts";
@@ -40,7 +41,7 @@ async function checkVm(ctx: Context, vm: string): Promise<number> {
     await ctx.host(),
     await ctx.config(),
     vm,
-    {},
+    { wrapper: wrapperOption(ctx, "check") },
     { scope: "all" },
   );
   const verdict = report.errors.length === 0
@@ -116,7 +117,7 @@ async function checkVm(ctx: Context, vm: string): Promise<number> {
 }
 
 export const check: Command = {
-  synopsis: "[ADDR...] [--vm VM]",
+  synopsis: "[ADDR...] [--vm VM [--wrapper NAME]]",
   description: `
 Checks the host (IOMMU in the ACPI tables, vmm loaded from loader.conf, AMD-Vi enabled,
 pptdevs syntax and length, loader.conf versus the running kernel) and the devices: the ones
@@ -130,7 +131,7 @@ ppt(4), eligible, and not held by another running VM, the host must have an IOMM
 plugin may object. Exit status 0 when the VM may start, 1 when it may not, 75 when only
 another running VM holding a device stands in the way. Hoster has no hooks: run
 pptkit check --vm NAME before hoster vm start NAME.`,
-  options: [VM],
+  options: [VM, WRAPPER],
   args: { min: 0, max: Infinity },
   examples: [
     ["Is this host ready for passthrough?", "pptkit check"],
@@ -139,6 +140,9 @@ pptkit check --vm NAME before hoster vm start NAME.`,
   ],
   async run(ctx) {
     const vm = stringOption(ctx, VM);
+    if (vm === undefined && ctx.options.wrapper !== undefined) {
+      throw usageError("--wrapper goes with --vm VM", "usage: pptkit check --vm VM --wrapper NAME");
+    }
     if (vm !== undefined) {
       if (ctx.args.length > 0) {
         throw usageError(

@@ -185,7 +185,8 @@ export function judgeVm(request: VmRequest, ctx: VerdictContext): VmVerdict {
       findings.push(about({ level: "error", code: "not-on-ppt", ...notOnPpt(entry), ...at }));
     }
     if (ownership !== null) findings.push(...ownershipFindings(vm, entry, ownership).map(about));
-    for (const f of entry.findings) if (f.level !== "info") findings.push(f);
+    // The device's own findings; those of other VMs' use of it are theirs.
+    for (const f of entry.findings) if (f.level !== "info" && f.vm === undefined) findings.push(f);
   }
 
   const { layout, plan, planError } = layoutFindings(request, ctx);

@@ -24,6 +24,13 @@ async function tree(dir: string, prefix = ""): Promise<Map<string, string>> {
   return out;
 }
 
+/** No line names the same `file:line:` twice (`/boot/loader.conf:5: /boot/loader.conf:5: ...`). */
+function assertLocationOnce(text: string, what: string) {
+  for (const line of text.split("\n")) {
+    assert.doesNotMatch(line, /(\/[^\s:]+:\d+): (?:.* )?\1: /, `${what}: location printed twice`);
+  }
+}
+
 function assertContract(r: RunResult, code: number, pattern: RegExp, what: string) {
   assert.equal(r.code, code, `${what}: exit code (stderr: ${r.stderr})`);
   const lines = errorLines(r.stderr);
@@ -33,6 +40,7 @@ function assertContract(r: RunResult, code: number, pattern: RegExp, what: strin
       exitCode: code,
       message: lines[0].slice("pptkit: ".length),
       hint: lines.length === 2 ? lines[1].slice("hint: ".length) : null,
+      findings: [],
     }, `${what}: the error as JSON on stdout`);
   } else {
     assert.equal(r.stdout, "", `${what}: nothing on stdout`);
@@ -42,6 +50,7 @@ function assertContract(r: RunResult, code: number, pattern: RegExp, what: strin
   assert.match(lines[0], pattern, what);
   if (lines.length === 2) assert.ok(lines[1].startsWith("hint: "), `${what}: ${lines[1]}`);
   assert.ok(!/\n\s+at .*:\d+:\d+/.test(r.stderr), `${what}: no stack trace`);
+  assertLocationOnce(r.stderr, what);
   assert.ok(!r.stderr.includes("internal error"), `${what}: not a bug`);
 }
 
@@ -138,7 +147,7 @@ Deno.test("a loader.conf line reserve must change but cannot (unterminated quote
     assertContract(
       await pptkit(["reserve", "3/0/0", "--snapshot", root]),
       65,
-      /\/boot\/loader\.conf:1: /,
+      /^pptkit: \/boot\/loader\.conf:1: cannot update pptdevs: the loader rejects this line /,
       "reserve",
     );
     // The loader ignores the broken line, so nothing is reserved: release has nothing to do,
@@ -146,11 +155,16 @@ Deno.test("a loader.conf line reserve must change but cannot (unterminated quote
     const release = await pptkit(["release", "1/0/0", "--snapshot", root]);
     assert.equal(release.code, 0, release.stderr);
     assert.match(release.stdout, /^nothing to do/);
-    assert.match(release.stderr, /pptdevs-syntax: \/boot\/loader\.conf:1:/);
+    assert.match(
+      release.stderr,
+      /^error {2}pptdevs-syntax: \/boot\/loader\.conf:1: the loader rejects this pptdevs line /m,
+    );
+    assertLocationOnce(release.stderr, "release");
     // list and check report it as a finding instead of failing.
     const check = await pptkit(["check", "--snapshot", root]);
     assert.equal(check.code, 1);
-    assert.match(check.stdout, /pptdevs-syntax/);
+    assert.match(check.stdout, /pptdevs-syntax: \/boot\/loader\.conf:1: the loader rejects/);
+    assertLocationOnce(check.stdout, "check");
     assert.deepEqual(await tree(root), before);
   } finally {
     await cleanup();

@@ -537,6 +537,7 @@ Deno.test("an error with --json also prints pptkit.error/1 on stdout; stderr unc
       exitCode: 65,
       message: `no PCI device at 7/0/0 on snapshot ${host}`,
       hint: "see the devices with: pptkit list --all",
+      findings: [],
     });
     // A bad address spelling, and an error found in a file (its place leads the message).
     const bad = JSON.parse(
@@ -562,6 +563,7 @@ Deno.test("an error with --json also prints pptkit.error/1 on stdout; stderr unc
       exitCode: 64,
       message: "--snapshot and --root cannot be used together",
       hint: null,
+      findings: [],
     });
     await Deno.writeFile(`${host}/${LOADER}`, before);
   } finally {
