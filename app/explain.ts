@@ -5,7 +5,7 @@
  * @module
  */
 
-import { loadConfig, type PptkitConfig } from "../core/config.ts";
+import type { PptkitConfig } from "../core/config.ts";
 import { PptkitError } from "../core/errors.ts";
 import type { ExplainFacts } from "../core/explain/types.ts";
 import type { Host } from "../core/host/host.ts";

@@ -16,7 +16,7 @@
  * passed.
  */
 import assert from "node:assert/strict";
-import { copyDir, DEMO, errorLines, pptkit, ROOT } from "./helpers.ts";
+import { copyDir, DEMO, errorLines, fileTree, pptkit, ROOT } from "./helpers.ts";
 
 const COLLECTION = `${ROOT}contrib/ansible`;
 const PLAYBOOK = `${COLLECTION}/playbooks/reserve-nvidia.yml`;
@@ -157,23 +157,9 @@ function shared(): Promise<World> {
   return world ??= setUp();
 }
 
-/** Every file under a directory with its bytes, for "nothing changed" comparisons. */
-async function tree(dir: string, prefix = ""): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for await (const e of Deno.readDir(`${dir}/${prefix}`)) {
-    const rel = prefix === "" ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory) {
-      for (const [k, v] of await tree(dir, rel)) out.set(k, v);
-    } else {
-      out.set(rel, Array.from(await Deno.readFile(`${dir}/${rel}`), String).join(","));
-    }
-  }
-  return out;
-}
-
 async function trees(w: World): Promise<Map<string, Map<string, string>>> {
   return new Map(
-    await Promise.all(HOSTS.map(async (h) => [h, await tree(w.snapshot(h))] as const)),
+    await Promise.all(HOSTS.map(async (h) => [h, await fileTree(w.snapshot(h))] as const)),
   );
 }
 

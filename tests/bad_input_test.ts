@@ -5,24 +5,7 @@
  * the same), and every file of the host byte-identical afterwards.
  */
 import assert from "node:assert/strict";
-import { copyDir, DEMO, errorLines, pptkit, type RunResult, scratch } from "./helpers.ts";
-
-/** Every file under a directory, by relative path, with its bytes (symlinks as their target). */
-async function tree(dir: string, prefix = ""): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for await (const e of Deno.readDir(`${dir}/${prefix}`)) {
-    const rel = prefix === "" ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory) {
-      for (const [k, v] of await tree(dir, rel)) out.set(k, v);
-    } else if (e.isSymlink) {
-      out.set(rel, `-> ${await Deno.readLink(`${dir}/${rel}`)}`);
-    } else {
-      const bytes = await Deno.readFile(`${dir}/${rel}`);
-      out.set(rel, Array.from(bytes, (b) => b.toString(16)).join(""));
-    }
-  }
-  return out;
-}
+import { copyDir, DEMO, errorLines, fileTree, pptkit, type RunResult, scratch } from "./helpers.ts";
 
 /** No line names the same `file:line:` twice (`/boot/loader.conf:5: /boot/loader.conf:5: ...`). */
 function assertLocationOnce(text: string, what: string) {
@@ -103,12 +86,12 @@ for (const [name, content] of Object.entries(BAD_PCICONF)) {
     const [dir, cleanup] = await scratch();
     try {
       const root = await host(dir, { "pciconf.txt": content });
-      const before = await tree(root);
+      const before = await fileTree(root);
       for (const args of HOST_COMMANDS) {
         const r = await pptkit([...args, "--snapshot", root]);
         assertContract(r, 65, /pciconf|PCI device|binary|bad PCI address/, args.join(" "));
       }
-      assert.deepEqual(await tree(root), before, "every file byte-identical");
+      assert.deepEqual(await fileTree(root), before, "every file byte-identical");
     } finally {
       await cleanup();
     }
@@ -126,11 +109,11 @@ for (const [name, [content, code, pattern]] of Object.entries(BAD_LOADER_CONF)) 
     const [dir, cleanup] = await scratch();
     try {
       const root = await host(dir, { "root/boot/loader.conf": content });
-      const before = await tree(root);
+      const before = await fileTree(root);
       for (const args of [["list"], ["check"], ["reserve", "3/0/0"], ["release", "1/0/0"]]) {
         assertContract(await pptkit([...args, "--snapshot", root]), code, pattern, args.join(" "));
       }
-      assert.deepEqual(await tree(root), before);
+      assert.deepEqual(await fileTree(root), before);
     } finally {
       await cleanup();
     }
@@ -143,7 +126,7 @@ Deno.test("a loader.conf line reserve must change but cannot (unterminated quote
     const root = await host(dir, {
       "root/boot/loader.conf": 'pptdevs="1/0/0 1/0/1\nvmm_load="YES"\n',
     });
-    const before = await tree(root);
+    const before = await fileTree(root);
     assertContract(
       await pptkit(["reserve", "3/0/0", "--snapshot", root]),
       65,
@@ -165,7 +148,7 @@ Deno.test("a loader.conf line reserve must change but cannot (unterminated quote
     assert.equal(check.code, 1);
     assert.match(check.stdout, /pptdevs-syntax: \/boot\/loader\.conf:1: the loader rejects/);
     assertLocationOnce(check.stdout, "check");
-    assert.deepEqual(await tree(root), before);
+    assert.deepEqual(await fileTree(root), before);
   } finally {
     await cleanup();
   }
@@ -184,7 +167,7 @@ for (const [name, text] of Object.entries(BAD_VM_CONFIGS)) {
     const [dir, cleanup] = await scratch();
     try {
       const root = await host(dir, { [HOSTER_VM]: text });
-      const before = await tree(root);
+      const before = await fileTree(root);
       for (
         const args of [
           ["plan", "test-vm-1"],
@@ -206,7 +189,7 @@ for (const [name, text] of Object.entries(BAD_VM_CONFIGS)) {
         "the broken config is a finding naming its file",
       );
       assert.equal((await pptkit(["check", "--snapshot", root])).code, 1, "check fails");
-      assert.deepEqual(await tree(root), before);
+      assert.deepEqual(await fileTree(root), before);
     } finally {
       await cleanup();
     }
@@ -219,7 +202,7 @@ Deno.test("broken pptkit.jsonc: every command that reads it says so (78)", async
     const root = await host(dir, {
       "root/usr/local/etc/pptkit/pptkit.jsonc": '{ "stateDir": 42 }\n',
     });
-    const before = await tree(root);
+    const before = await fileTree(root);
     for (
       const args of [
         ["list"],
@@ -231,7 +214,7 @@ Deno.test("broken pptkit.jsonc: every command that reads it says so (78)", async
     ) {
       assertContract(await pptkit([...args, "--snapshot", root]), 78, /pptkit\.jsonc/, args[0]);
     }
-    assert.deepEqual(await tree(root), before);
+    assert.deepEqual(await fileTree(root), before);
   } finally {
     await cleanup();
   }
@@ -241,7 +224,7 @@ Deno.test("bad addresses: every command that takes one names the token (65)", as
   const [dir, cleanup] = await scratch();
   try {
     const root = await host(dir, {});
-    const before = await tree(root);
+    const before = await fileTree(root);
     for (const bad of ["2/0//0", "pci0:1", "1/32/0", "0x1/0/0", "ppt"]) {
       for (
         const args of [
@@ -257,7 +240,7 @@ Deno.test("bad addresses: every command that takes one names the token (65)", as
         assertContract(r, 65, /bad PCI address|no PCI device at/, args.join(" "));
       }
     }
-    assert.deepEqual(await tree(root), before);
+    assert.deepEqual(await fileTree(root), before);
   } finally {
     await cleanup();
   }
@@ -330,7 +313,7 @@ Deno.test("unwritable targets: reserve into a path under a file (73), nothing ch
   const [dir, cleanup] = await scratch();
   try {
     const root = await host(dir, { "root/boot/loader.conf.d": "a file, not a directory\n" });
-    const before = await tree(root);
+    const before = await fileTree(root);
     const r = await pptkit([
       "reserve",
       "3/0/0",
@@ -341,7 +324,7 @@ Deno.test("unwritable targets: reserve into a path under a file (73), nothing ch
     ]);
     assert.ok(r.code === 66 || r.code === 73, `exit ${r.code}: ${r.stderr}`);
     assertContract(r, r.code, /loader\.conf\.d/, "reserve into a file");
-    assert.deepEqual(await tree(root), before);
+    assert.deepEqual(await fileTree(root), before);
   } finally {
     await cleanup();
   }

@@ -85,6 +85,23 @@ export async function copyDir(from: string, to: string): Promise<void> {
   }
 }
 
+/** Every file under a directory, by relative path, with its bytes (symlinks as their target). */
+export async function fileTree(dir: string, prefix = ""): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const e of Deno.readDir(`${dir}/${prefix}`)) {
+    const rel = prefix === "" ? e.name : `${prefix}/${e.name}`;
+    if (e.isDirectory) {
+      for (const [k, v] of await fileTree(dir, rel)) out.set(k, v);
+    } else if (e.isSymlink) {
+      out.set(rel, `-> ${await Deno.readLink(`${dir}/${rel}`)}`);
+    } else {
+      const bytes = await Deno.readFile(`${dir}/${rel}`);
+      out.set(rel, Array.from(bytes, (b) => b.toString(16)).join(""));
+    }
+  }
+  return out;
+}
+
 /** Makes a snapshot directory holding only the given pciconf text (and optional extras). */
 export async function snapshotWith(
   dir: string,

@@ -442,33 +442,17 @@ Deno.test("parseSlotMap() refuses what pptkit did not write, with a hint", () =>
   }
 });
 
-// ---------------------------------------------------------------------------------------------
-// Budget
-
-Deno.test("budget: planning 256 entries takes less than 20 ms", () => {
-  // 25 slots of 8 functions hold 200 devices from slot 6; 256 need slots from 1 (240) plus
-  // pins... so plan 200, and 256 that end in the "no free slot" error, both within budget.
+Deno.test("200 entries fill bus 0 to slot 30; 256 are refused (deno task bench times both)", () => {
+  // 25 slots of 8 functions hold 200 devices from slot 6; 256 cannot fit, so the plan ends in
+  // the "no free slot" error. The time budget of DESIGN §15 is measured by the bench, never
+  // asserted here.
   const full: string[] = [];
   for (let b = 1; b <= 25; b++) for (let f = 0; f < 8; f++) full.push(`${b}/0/${f}`);
   const over = [...full];
   for (let b = 26; b <= 32; b++) for (let f = 0; f < 8; f++) over.push(`${b}/0/${f}`);
   assert.equal(over.length, 256);
-  const fullVm = native(full), fullHost = hostFor(full);
-  const overVm = native(over), overHost = hostFor(over);
-  const time = (fn: () => void) => {
-    const runs: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t = performance.now();
-      fn();
-      runs.push(performance.now() - t);
-    }
-    return runs.sort((a, b) => a - b)[2];
-  };
-  const okMs = time(() => planVm(fullVm, fullHost));
-  const errMs = time(() => assert.throws(() => planVm(overVm, overHost), /no free guest slot/));
-  assert.equal(planVm(fullVm, fullHost).placements.at(-1)!.slot, 30);
-  assert.ok(okMs < 20, `200 entries: ${okMs} ms`);
-  assert.ok(errMs < 20, `256 entries: ${errMs} ms`);
+  assert.equal(planVm(native(full), hostFor(full)).placements.at(-1)!.slot, 30);
+  assert.throws(() => planVm(native(over), hostFor(over)), /no free guest slot/);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -595,7 +595,7 @@ Deno.test("the verdict engine carries every VM config finding along", async () =
   assert.ok(all.some((f) => f.code === "missing-function0" && /4\/0\/1/.test(f.message)));
 });
 
-Deno.test("computeUsage() is linear: 4096 devices and 1000 VMs in well under 100 ms", () => {
+Deno.test("computeUsage() over 4096 devices and 1000 VMs names each used device once", () => {
   const lines: string[] = [];
   for (let i = 0; i < 4096; i++) {
     const b = i >> 5, s = i & 31;
@@ -609,10 +609,9 @@ Deno.test("computeUsage() is linear: 4096 devices and 1000 VMs in well under 100
     { length: 1000 },
     (_, i) => vmOf("native", `vm${i}`, [`${(i * 4) >> 5}/${(i * 4) & 31}/0`]),
   );
-  computeUsage(devices, vms, new Set());
-  const start = performance.now();
+  // Linear in devices plus entries; deno task bench measures the time, no test asserts it.
   const usage = computeUsage(devices, vms, new Set(["vm1"]));
-  const ms = performance.now() - start;
   assert.equal(usage.usedBy.size, 1000);
-  assert.ok(ms < 100, `${ms} ms`);
+  assert.equal(usage.byDevice.size, 4096);
+  assert.deepEqual(usage.usedBy.get("0:0:4:0"), [{ vm: "vm1", source: "native", running: true }]);
 });

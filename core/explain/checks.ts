@@ -17,7 +17,6 @@ import {
 } from "../address.ts";
 import { PptkitError } from "../errors.ts";
 import type { InventoryDevice } from "../inventory.ts";
-import { at } from "../loader/values.ts";
 import { describeLock, isBusy, lockState } from "../ownership/locks.ts";
 import { LPC_SLOT } from "../slots/rules.ts";
 import { isHostVeto, notOnPpt, reserveHint } from "../verdict.ts";

@@ -8,7 +8,6 @@
 import type { Inventory } from "../inventory.ts";
 import type { LockFile } from "../ownership/locks.ts";
 import type { RunningVms } from "../ownership/running.ts";
-import { lines } from "../text.ts";
 
 /** The outcome of one check against the host. */
 export type CheckResult =

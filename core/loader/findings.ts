@@ -33,8 +33,8 @@ import { isBlank, skipBlanks } from "./lines.ts";
 import {
   AMDVI_TUNABLES,
   type Assignment,
-  at,
   effectiveAssignment,
+  lineRef,
   type LoaderValues,
 } from "./values.ts";
 
@@ -202,8 +202,8 @@ export function pptdevsFindings(values: LoaderValues): Finding[] {
       out.push({
         level: "warn",
         code: "pptdevs-duplicate",
-        message: `${bsf} is listed twice: in ${first.variable} (${at(first.a)}) ` +
-          `and in ${variable} (${at(a)})`,
+        message: `${bsf} is listed twice: in ${first.variable} (${lineRef(first.a)}) ` +
+          `and in ${variable} (${lineRef(a)})`,
         fix: `remove one ${bsf}: it wastes room in the 128-character values`,
         device: formatSelector(token.address),
         file: a.file,

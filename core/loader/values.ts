@@ -160,7 +160,7 @@ export function effectiveAssignment(values: LoaderValues, key: string): Assignme
 }
 
 /** `file:line`, the way findings and messages name a place. */
-export function at(a: { file: string; line: number }): string {
+export function lineRef(a: { file: string; line: number }): string {
   return `${a.file}:${a.line}`;
 }
 
@@ -186,7 +186,7 @@ export function duplicateFindings(
     const files = new Set(list.map((a) => a.file));
     if (files.size < 2 && !isPptkitVariable(key)) continue;
     const last = list[list.length - 1];
-    const earlier = list.slice(0, -1).map(at);
+    const earlier = list.slice(0, -1).map(lineRef);
     const dropIns = list.filter((a) => a.file.startsWith(LOADER_CONF_DIR + "/")).length;
     const unsorted = dropIns > 1
       ? `; ${LOADER_CONF_DIR} files are read in directory order, not sorted`
