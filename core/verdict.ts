@@ -83,7 +83,7 @@ export interface VerdictContext {
   readonly ownership: Ownership | null;
   /** Slot options of the plan (first slot, used slots, saved slot map). */
   readonly plan?: PlanOptions;
-  /** Lock files of the run dir, for plugins that ask who held a device (ownership's win). */
+  /** Lock files of the run dir, for plugins that ask who held a device (`ownership`'s win). */
   readonly locks?: readonly LockFile[];
 }
 

@@ -144,6 +144,12 @@ Deno.test("plan: needs-rom, host-hang and needs-release warn; reset-bug needs an
     await Deno.mkdir(`${dir}/root/var/run/pptkit`, { recursive: true });
     await Deno.writeTextFile(`${dir}/root/var/run/pptkit/0:3:0:0.lock`, LOCK_OF_GPU2);
     assert.ok(codes(await run()).includes("warn:reset-bug@gpu"));
+    const rtw = await pptkit(["plan", "rtw", "--json", "--snapshot", dir]);
+    assert.deepEqual(
+      codes(rulesOnly(JSON.parse(rtw.stdout).findings)),
+      ["warn:needs-release"],
+      "no works, no guest-driver in a plan",
+    );
   } finally {
     await done();
   }

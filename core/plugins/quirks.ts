@@ -343,18 +343,29 @@ export function observedText(observed: QuirkObserved | null): string {
   return parts.join(", ");
 }
 
+/** `14.1-RELEASE-p3` (uname -r) -> [14, 1]; null when it does not start so. */
+export function hostRelease(release: string): [number, number] | null {
+  const dash = release.indexOf("-");
+  return releaseNumber(dash < 0 ? release : release.slice(0, dash));
+}
+
+/** `MAJOR.MINOR` releases, oldest first. */
+export function sortedReleases(list: readonly string[]): string[] {
+  return [...list].sort((a, b) => {
+    const [x, y] = [releaseNumber(a)!, releaseNumber(b)!];
+    return x[0] - y[0] || x[1] - y[1];
+  });
+}
+
 /**
  * Whether a release (`14.1-RELEASE-p3`, from `uname -r`) has what `minRelease` asks for: the
  * entry of the same major release decides; a release newer than every entry has it, one older
  * than the entry of the next branch does not. Null when the release cannot be read.
  */
 export function releaseAtLeast(release: string, minRelease: readonly string[]): boolean | null {
-  const dash = release.indexOf("-");
-  const host = releaseNumber(dash < 0 ? release : release.slice(0, dash));
+  const host = hostRelease(release);
   if (host === null) return null;
-  const wanted = minRelease.map((r) => releaseNumber(r)!).sort((a, b) =>
-    a[0] - b[0] || a[1] - b[1]
-  );
+  const wanted = sortedReleases(minRelease).map((r) => releaseNumber(r)!);
   for (const [major, minor] of wanted) {
     if (major === host[0]) return host[1] >= minor;
     if (major > host[0]) return false;

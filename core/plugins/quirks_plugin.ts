@@ -23,6 +23,7 @@ import type { Finding, Level } from "../findings.ts";
 import type { PciDevice } from "../pciconf.ts";
 import { definePlugin, type GroupEntry, type Plugin, type PrestartVm } from "./api.ts";
 import {
+  hostRelease,
   observedText,
   quirkLabel,
   quirkMatches,
@@ -30,6 +31,7 @@ import {
   quirkSpecificity,
   releaseAtLeast,
   releaseNumber,
+  sortedReleases,
 } from "./quirks.ts";
 
 /** `(seen with FreeBSD 14.3-RELEASE, vm-bhyve) (source: URL)` */
@@ -38,16 +40,11 @@ function cited(rule: QuirkRule): string {
   return (seen === "" ? "" : ` (seen with ${seen})`) + ` (source: ${rule.source})`;
 }
 
-/** The first release of `minRelease` a host of `release`'s branch can upgrade to. */
+/** The first release of `minRelease` that a host of `release` (older than all) can go to. */
 function upgradeTarget(release: string, minRelease: readonly string[]): string {
-  const host = releaseNumber(
-    release.slice(0, release.indexOf("-") < 0 ? undefined : release.indexOf("-")),
-  );
-  const sorted = [...minRelease].sort((a, b) => {
-    const [x, y] = [releaseNumber(a)!, releaseNumber(b)!];
-    return x[0] - y[0] || x[1] - y[1];
-  });
-  return sorted.find((r) => host === null || releaseNumber(r)![0] >= host[0]) ?? sorted[0];
+  const major = hostRelease(release)?.[0] ?? 0;
+  const sorted = sortedReleases(minRelease);
+  return sorted.find((r) => releaseNumber(r)![0] >= major) ?? sorted[sorted.length - 1];
 }
 
 /** What a rule says about one device, for list, show and check; null for grouping kinds. */
