@@ -9,6 +9,10 @@
  * - the hook's device locks (core/ownership): a device locked by a running VM is
  *   `Running in: vm1` even when no config names it (a VM started with `--devices`).
  *
+ * With every VM config read (scope `all`), the plugins' findings about each device (inspect:
+ * the quirk rules' notes, reports and cautions) are filed in too, so `list`, `show` and `check`
+ * print them.
+ *
  * @module
  */
 
@@ -39,7 +43,7 @@ import { readRunningVms, type RunningVms } from "../core/ownership/running.ts";
 import { LOADER_CONF_DIR } from "../core/paths.ts";
 import { parsePciconf } from "../core/pciconf.ts";
 import type { PluginRegistry } from "../core/plugins/registry.ts";
-import { judgeHost, withVerdicts } from "../core/verdict.ts";
+import { judgeHost, withPluginFindings, withVerdicts } from "../core/verdict.ts";
 import { loadVmConfig, loadVmConfigs } from "../core/vms/index.ts";
 import type { VmConfig } from "../core/vms/types.ts";
 import { computeUsage } from "../core/vms/usage.ts";
@@ -223,7 +227,9 @@ export async function loadHostState(
   let plugins: PluginRegistry | null = null;
   if (options.vms === "all") {
     plugins = await hostPlugins(host, config);
-    const verdict = judgeHost(vms, { inventory, plugins });
+    // What the plugins say about each device itself (quirk rules), then every VM's verdict.
+    inventory = withPluginFindings(inventory, plugins, locks);
+    const verdict = judgeHost(vms, { inventory, plugins, locks });
     inventory = withVerdicts(inventory, {
       ...verdict,
       vmFindings: [...verdict.vmFindings, ...loadingWarnings(plugins)],

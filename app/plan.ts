@@ -58,6 +58,7 @@ export async function planOnHost(
     inventory: state.inventory,
     plugins,
     ownership: null,
+    locks: state.locks,
     plan: { firstSlot: request.firstSlot, usedSlots: request.usedSlots, saved },
   });
   const { plan } = verdict;

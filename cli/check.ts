@@ -191,7 +191,7 @@ pptkit check --vm NAME before hoster vm start NAME.`,
       if (quiet && shown.length === 0) continue;
       const label = `${d.bsf ?? d.selector} ${d.device.name}`;
       const state = hasError(d.findings)
-        ? paint("not eligible", "red", colour)
+        ? paint(d.eligible === false ? "not eligible" : "has errors", "red", colour)
         : d.eligible === null
         ? "eligibility unknown"
         : paint("ok", "green", colour);

@@ -71,6 +71,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: "capture this host into a snapshot directory",
     load: async () => (await import("./snapshot.ts")).snapshot,
   },
+  {
+    name: "report",
+    summary: "write one file about devices for a bug report or the compatibility list",
+    load: async () => (await import("./report.ts")).report,
+  },
 ];
 
 /** Looks a command up by name. */

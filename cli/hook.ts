@@ -41,8 +41,19 @@ const REBIND: OptionSpec = {
   help: "poststop: give the devices back to their host drivers (devctl clear driver -f)",
 };
 
-/** Findings a hook prints on a go: facts it could not know; with -v every warning. */
-const UNKNOWN_FACTS = new Set(["iommu-unknown", "lock-unreadable", "plugin"]);
+/**
+ * Findings a hook prints on a go: facts it could not know, and the compatibility list's warnings
+ * about this start (a device that does not reset moves between guests; a device reported to
+ * hang hosts); with -v every warning (needs-rom and needs-release too: plan and check --vm say
+ * them before).
+ */
+const PRINTED_WARNINGS = new Set([
+  "iommu-unknown",
+  "lock-unreadable",
+  "plugin",
+  "reset-bug",
+  "host-hang",
+]);
 
 /** `--stale-after` in ms. */
 function staleAfterOption(ctx: Context): number {
@@ -79,7 +90,7 @@ async function runPrestart(
   // Only a go prints warnings: a veto is one line (and its hint), nothing else.
   for (const f of r.start.verdict.findings) {
     if (quiet || f.level === "error") continue;
-    if (verbose || (f.level === "warn" && UNKNOWN_FACTS.has(f.code))) {
+    if (verbose || (f.level === "warn" && PRINTED_WARNINGS.has(f.code))) {
       ctx.out.stderr(`pptkit: ${f.level === "warn" ? "warning: " : ""}VM ${vm}: ${f.message}\n`);
     }
   }

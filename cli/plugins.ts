@@ -15,7 +15,8 @@ export const plugins: Command = {
   description: `
 Lists the loaded plugins (built in: nvidia, amd_gpu, qlogic, intel_nic; community plugins from
 the pluginDirs of pptkit.jsonc) with the hooks they implement, and the declarative
-compatibility rules (plugins/quirks.jsonc and quirksDir), each with its source. Community
+compatibility rules (plugins/quirks.jsonc and quirksDir), each with its source; with --json
+every rule with all its keys (observed, ids, note, minRelease), its file and line. Community
 files that are writable by group or others, or owned by another user, are refused and listed
 with the reason.`,
   options: [],

@@ -53,7 +53,13 @@ export type FindingCode =
   | "slot-moved"
   | "vm-config"
   | "plugin"
-  | "quirk";
+  | "quirk"
+  | "works"
+  | "reset-bug"
+  | "host-hang"
+  | "guest-driver"
+  | "needs-rom"
+  | "needs-release";
 
 export interface Finding {
   readonly level: Level;

@@ -76,6 +76,11 @@ export interface InventoryDevice {
   readonly statusText: string;
   readonly eligible: boolean | null;
   readonly findings: readonly Finding[];
+  /**
+   * Those of `findings` that plugins' inspect hooks gave (quirk rules): cautions about the
+   * hardware, which a VM's verdict carries as warnings, never as a veto. Absent: none.
+   */
+  readonly pluginFindings?: readonly Finding[];
 }
 
 /** Facts about the host as a whole. */

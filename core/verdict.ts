@@ -10,7 +10,8 @@
  * 3. its guest layout: the plugins group the entries, the allocator places them (a slot rule
  *    that cannot be met is an error), and the layout the VM's wrapper builds itself is judged
  *    by the same rules (core/slots/layouts.ts);
- * 4. the plugins' prestart checks;
+ * 4. the plugins' prestart checks, and their cautions about each device (inspect) as warnings:
+ *    a report about the hardware never vetoes a start by itself;
  * 5. with `ownership` (the start checks of hook prestart and check --vm): the host's IOMMU, and
  *    whether another VM holds a device now (locks, running VMs whose configs name it).
  * Every finding about this VM carries `vm`; one about a device carries its selector.
@@ -82,6 +83,8 @@ export interface VerdictContext {
   readonly ownership: Ownership | null;
   /** Slot options of the plan (first slot, used slots, saved slot map). */
   readonly plan?: PlanOptions;
+  /** Lock files of the run dir, for plugins that ask who held a device (`ownership`'s win). */
+  readonly locks?: readonly LockFile[];
 }
 
 /** What {@linkcode judgeVm} found. */
@@ -185,9 +188,14 @@ export function judgeVm(request: VmRequest, ctx: VerdictContext): VmVerdict {
       findings.push(about({ level: "error", code: "not-on-ppt", ...notOnPpt(entry), ...at }));
     }
     if (ownership !== null) findings.push(...ownershipFindings(vm, entry, ownership).map(about));
-    // The device's own findings; those of other VMs' use of it are theirs.
-    for (const f of entry.findings) if (f.level !== "info" && f.vm === undefined) findings.push(f);
+    // The device's own findings; those of other VMs' use of it are theirs, and the plugins'
+    // cautions come below, as warnings.
+    const advice = new Set(entry.pluginFindings ?? []);
+    for (const f of entry.findings) {
+      if (f.level !== "info" && f.vm === undefined && !advice.has(f)) findings.push(f);
+    }
   }
+  findings.push(...cautionFindings(request, found, ctx));
 
   const { layout, plan, planError } = layoutFindings(request, ctx);
   const prestart = prestartFindings(request, ctx);
@@ -287,6 +295,71 @@ function layoutFindings(
   return { layout: out, plan, planError };
 }
 
+/** Who holds each device by its lock file, by device key. */
+function lockHolders(ctx: VerdictContext): (device: PciDevice) => string | null {
+  const holders = new Map<string, string>();
+  for (const lock of ctx.ownership?.locks ?? ctx.locks ?? []) {
+    if (lock.record !== null) holders.set(addressKey(lock.address), lock.record.vm);
+  }
+  return (device) => holders.get(addressKey(device.address)) ?? null;
+}
+
+/** The plugins' cautions about the VM's devices (inspect), above info, as warnings. */
+function cautionFindings(
+  request: VmRequest,
+  found: readonly InventoryDevice[],
+  ctx: VerdictContext,
+): Finding[] {
+  if (ctx.plugins === null || found.length === 0) return [];
+  const pctx = pluginContext(
+    ctx.inventory.devices.map((d) => d.device),
+    request.vm,
+    configUsers(ctx.inventory),
+    undefined,
+    { release: ctx.inventory.host.release, lockedBy: lockHolders(ctx) },
+  );
+  const out: Finding[] = [];
+  for (const entry of found) {
+    for (const f of ctx.plugins.inspect(entry.device, pctx)) {
+      if (f.level !== "info") out.push(f.level === "error" ? { ...f, level: "warn" } : f);
+    }
+  }
+  return out;
+}
+
+/**
+ * The inventory with the plugins' findings about each device (inspect) filed in: what `list`,
+ * `show` and `check` print. They are also kept apart (`pluginFindings`), so that a VM's verdict
+ * carries them as warnings only.
+ */
+export function withPluginFindings(
+  inventory: Inventory,
+  plugins: PluginHooks,
+  locks: readonly LockFile[] = [],
+): Inventory {
+  const pctx = pluginContext(
+    inventory.devices.map((d) => d.device),
+    null,
+    configUsers(inventory),
+    undefined,
+    {
+      release: inventory.host.release,
+      lockedBy: lockHolders({ inventory, plugins, ownership: null, locks }),
+    },
+  );
+  const devices: InventoryDevice[] = [];
+  const byKey = new Map<string, InventoryDevice>();
+  for (const entry of inventory.devices) {
+    const own = plugins.inspect(entry.device, pctx);
+    const merged = own.length === 0
+      ? entry
+      : { ...entry, findings: sortFindings([...entry.findings, ...own]), pluginFindings: own };
+    devices.push(merged);
+    byKey.set(addressKey(entry.device.address), merged);
+  }
+  return { ...inventory, devices, byKey };
+}
+
 /** The plugins' prestart findings for the VM's entries. */
 function prestartFindings(request: VmRequest, ctx: VerdictContext): Finding[] {
   if (ctx.plugins === null || request.entries.length === 0) return [];
@@ -297,8 +370,11 @@ function prestartFindings(request: VmRequest, ctx: VerdictContext): Finding[] {
     request.vm,
     configUsers(ctx.inventory),
     (f) => reports.push(f),
+    { release: ctx.inventory.host.release, lockedBy: lockHolders(ctx) },
   );
   const found = ctx.plugins.prestart({
+    source: request.source,
+    file: request.file,
     name: request.vm,
     entries: request.entries.map((entry, index) => ({
       index,
@@ -385,8 +461,11 @@ export function withVerdicts(inventory: Inventory, verdict: HostVerdict): Invent
   const byKey = new Map<string, InventoryDevice>();
   for (const entry of inventory.devices) {
     const key = addressKey(entry.device.address);
-    const extra = verdict.byDevice.get(key);
-    const merged = extra === undefined
+    // A VM's finding that only repeats what the device carries already (a plugin's note given
+    // by inspect and again by prestart) is not filed twice.
+    const own = new Set(entry.findings.map((f) => `${f.code}\0${f.message}`));
+    const extra = verdict.byDevice.get(key)?.filter((f) => !own.has(`${f.code}\0${f.message}`));
+    const merged = extra === undefined || extra.length === 0
       ? entry
       : { ...entry, findings: sortFindings([...entry.findings, ...extra]) };
     devices.push(merged);

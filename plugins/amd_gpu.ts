@@ -1,9 +1,10 @@
 /**
  * AMD (ATI) GPUs (vendor 1002): the GPU and its HDMI/DisplayPort audio function are one card in
  * one host slot; they stay in one guest slot, and a VM that passes only one of them gets a
- * `partial-device` warning. Many AMD GPUs do not come back from a guest cleanly (no working
- * function level reset), so pptkit notes that the second start of a guest may need a host
- * reboot.
+ * `partial-device` warning. AMD GPUs do not always come back from a guest cleanly: bhyve users
+ * report a host lock-up on the second start of an amdgpu guest, and amdgpu failing after the
+ * GPU was in another VM until the host rebooted, so pptkit notes that the second start of a
+ * guest may need a host reboot (the reports' own rules are in quirks.jsonc).
  *
  * @module
  */
@@ -24,10 +25,13 @@ const WHAT = "AMD graphics card";
 const WHY = "the GPU and its HDMI audio are passed as a pair";
 const REASON = "amd_gpu: the GPU and the HDMI audio function of an AMD card belong in one " +
   "guest slot";
-const RESET_NOTE = "AMD GPUs often fail to reset when a guest stops (the AMD reset bug): " +
-  "starting the guest a second time may fail or hang until the host reboots";
-const RESET_SOURCE = "https://github.com/gnif/vendor-reset (the reset quirks of AMD GPUs, " +
-  "documented for KVM; the hardware behaves the same under bhyve)";
+const RESET_NOTE = "AMD GPUs may not reset when a guest stops: starting a guest with the GPU " +
+  "again may fail or hang until the host reboots";
+const RESET_SOURCE = "https://github.com/chyves/chyves/issues/3 (bhyve, amdgpu guest: " +
+  "starting the guest again locked up the host) and " +
+  "https://signal.eu.org/blog/2025/12/17/running-ollama-on-a-amd-gpu-with-bhyve-freebsd/ " +
+  "(bhyve, RX 9060 XT: after the GPU was used in another VM amdgpu may fail to load; " +
+  "rebooting the host resets the GPU)";
 
 function resetNote(device: PciDevice): Finding {
   return {

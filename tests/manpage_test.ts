@@ -59,6 +59,7 @@ Deno.test("every option of every command is in the man page, and back", async ()
     const command = await entry.load();
     for (const spec of command.options) {
       known.add(spec.name);
+      if (spec.short) known.add(`short:${spec.short}`);
       assert.ok(
         man.has(spec.name),
         `--${spec.name} of ${entry.name} is missing from docs/pptkit.8`,

@@ -16,6 +16,10 @@
  * - `prestart(vm, ctx)`: findings about one VM's use of its devices (check, check --vm, plan,
  *   hook prestart all run it through the verdict engine); an error-level one vetoes the start.
  *
+ * `inspect` findings are cautions about the hardware: `list`, `show` and `check` print them at
+ * their level, and a VM's verdict (check --vm, plan, hook prestart) carries those above `info`
+ * as warnings. A report about a device never stops a start by itself; `prestart` can.
+ *
  * Order is deterministic: built-in plugins by name, then community plugins by file name, then
  * the quirk rules (built-in file first, then quirks.d files by name). A later plugin's grouping
  * overrides an earlier one's.
@@ -68,6 +72,13 @@ export interface PluginContext {
   slotOf(device: PciDevice): readonly PciDevice[];
   /** The VMs whose configs name a device (empty when usage is not known). */
   usersOf(device: PciDevice): readonly VmUser[];
+  /**
+   * The VM whose lock file in the run dir names the device (held, stale or left behind by a
+   * wrapper without poststop); null when there is none or the locks are not known.
+   */
+  lockedBy(device: PciDevice): string | null;
+  /** The host's release as `uname -r` prints it (`14.1-RELEASE-p3`); null when unknown. */
+  readonly release: string | null;
   /** Adds a finding (meant for the group hook, which returns entries). */
   report(finding: Finding): void;
 }
@@ -76,6 +87,10 @@ export interface PluginContext {
 export interface PrestartVm {
   readonly name: string;
   readonly entries: readonly GroupEntry[];
+  /** Where the VM's devices come from (its wrapper, or `--devices`); absent when unknown. */
+  readonly source?: VmSource | "--devices";
+  /** The VM's config file; null for `--devices`, absent when unknown. */
+  readonly file?: string | null;
 }
 
 /** A plugin: see the module comment. */

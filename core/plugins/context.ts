@@ -9,15 +9,24 @@ import { slotKey } from "../address.ts";
 import type { Finding } from "../findings.ts";
 import type { PciDevice } from "../pciconf.ts";
 import type { PluginContext, VmUser } from "./api.ts";
+/** What a context knows about the host besides its devices; unknown when left out. */
+export interface ContextFacts {
+  /** The host's release (`uname -r`). */
+  readonly release?: string | null;
+  /** The VM whose lock names a device. */
+  readonly lockedBy?: (device: PciDevice) => string | null;
+}
+
 /**
  * A plugin context over a device listing. `usersOf` defaults to "nobody"; `report` to dropping
- * findings.
+ * findings; the facts to unknown.
  */
 export function pluginContext(
   devices: readonly PciDevice[],
   vm: string | null,
   usersOf: (device: PciDevice) => readonly VmUser[] = () => [],
   report: (finding: Finding) => void = () => {},
+  facts: ContextFacts = {},
 ): PluginContext {
   let slots: Map<string, PciDevice[]> | null = null;
   return {
@@ -39,6 +48,8 @@ export function pluginContext(
       return slots.get(slotKey(device.address)) ?? [device];
     },
     usersOf,
+    lockedBy: facts.lockedBy ?? (() => null),
+    release: facts.release ?? null,
     report,
   };
 }

@@ -10,7 +10,8 @@ import { formatSelector } from "../address.ts";
 import type { Finding } from "../findings.ts";
 import type { PciDevice } from "../pciconf.ts";
 import type { GroupEntry, Plugin, PluginContext, PluginHooks } from "./api.ts";
-import { type QuirkRule, quirksPlugin } from "./quirks.ts";
+import type { QuirkRule } from "./quirks.ts";
+import { quirksPlugin } from "./quirks_plugin.ts";
 /** Where a plugin came from. */
 export type PluginOrigin = "built-in" | "community";
 
@@ -197,7 +198,7 @@ export function createRegistry(
             "prestart",
             [],
             isFindingList,
-            () => p.plugin.prestart!({ name: vm.name, entries: mine }, ctx),
+            () => p.plugin.prestart!({ ...vm, entries: mine }, ctx),
             out,
           ),
         );
