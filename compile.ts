@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   if (!built.success) fail(built.code || 1, `deno compile failed for ${target}`);
 
   if (target === Deno.build.target) {
-    const { VERSION } = await import("./cli/help.ts");
+    const { VERSION } = await import("./cli/version.ts");
     const run = await new Deno.Command(output, {
       args: ["--version"],
       env: { NO_COLOR: "1" },

@@ -61,7 +61,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, index, name, command, noColor, tty.isTty);
   const out = output(args.global.color, tty.columns);
   if (args.version) {
-    const { VERSION } = await import("./cli/help.ts");
+    const { VERSION } = await import("./cli/version.ts");
     out.stdout(`pptkit ${VERSION}\n`);
     return ExitCode.Ok;
   }
@@ -167,6 +167,8 @@ function wantsJson(argv: readonly string[]): boolean {
  * With `json`, also the `pptkit.error/1` document on stdout.
  */
 function report(e: unknown, json: boolean): number {
+  // The reader went away (`pptkit list | head -1`): nothing more to say, and no one to say it to.
+  if (e instanceof Deno.errors.BrokenPipe) return ExitCode.Ok;
   const debug = env("PPTKIT_DEBUG") === "1";
   const f = failure(e);
   if (json) write("stdout", errorJson(f));

@@ -154,8 +154,8 @@ export async function buildReport(
  * Writes the report to a new file at `path` on this machine (`files`: the real file system,
  * not a snapshot's root). An existing path, a symlink included, is refused (73) and left alone.
  */
-export async function writeReport(files: Host, path: string, report: Report): Promise<void> {
-  if (!(await files.createExclusive(path, report.text))) {
+export async function writeReport(host: Host, path: string, report: Report): Promise<void> {
+  if (!(await host.createLocalFile(path, report.text))) {
     throw new PptkitError(
       ExitCode.CantCreate,
       `${path} exists: pptkit never overwrites a file with a report`,

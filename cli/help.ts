@@ -10,7 +10,6 @@ import type { CommandEntry } from "./commands.ts";
 import { renderTable } from "./render.ts";
 
 /** The version of this pptkit. */
-export const VERSION = "0.1.0";
 
 function optionRows(specs: readonly OptionSpec[]): string[][] {
   return specs.map((s) => {

@@ -8,9 +8,8 @@
 
 import { buildReport, DEFAULT_REPORT_FILE, writeReport } from "../app/report.ts";
 import { usageError } from "../core/errors.ts";
-import { LiveHost } from "../core/host/live.ts";
 import { type Command, type OptionSpec, printJson, stringOption } from "./command.ts";
-import { VERSION } from "./help.ts";
+import { VERSION } from "./version.ts";
 
 const OUTPUT: OptionSpec = {
   name: "output",
@@ -51,7 +50,7 @@ PPTKIT_ALLOW_WRITE.`,
       version: VERSION,
     });
     // The report is the administrator's file: the real path, not under --snapshot or --root.
-    await writeReport(new LiveHost(), path, made);
+    await writeReport(await ctx.host(), path, made);
     if (ctx.global.json) {
       printJson(ctx.out, "pptkit.report/1", { file: path, devices: made.devices });
     } else if (!ctx.global.quiet) {

@@ -8,6 +8,7 @@ import {
   DEMO,
   errorLines,
   FIXTURES,
+  LAUNCHER,
   pptkit,
   type RunResult,
   SAMPLES,
@@ -341,4 +342,32 @@ Deno.test("plugins lists the built-in plugins and the compatibility rules with t
   const table = await pptkit(["plugins", "--snapshot", DEMO]);
   assert.match(table.stdout, /│ nvidia +│ /);
   assert.match(table.stdout, /Compatibility rules/);
+});
+
+Deno.test("a reader that goes away early (pptkit list --all --json | head -1) ends pptkit quietly", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    // Far more than a pipe holds, so pptkit is still writing when head has gone.
+    const records = Array.from(
+      { length: 3000 },
+      (_, i) =>
+        `none${i}@pci0:${i >> 5}:${i & 31}:0:\tclass=0x020000 rev=0x01 hdr=0x00 vendor=0x8086 ` +
+        "device=0x10fb subvendor=0x8086 subdevice=0x0003",
+    );
+    await Deno.mkdir(`${dir}/big`);
+    await Deno.writeTextFile(`${dir}/big/pciconf.txt`, records.join("\n") + "\n");
+    const out = await new Deno.Command("sh", {
+      args: ["-c", `"$0" list --all --json --snapshot "$1" | head -n 1`, LAUNCHER, `${dir}/big`],
+      env: { PPTKIT_DENO: Deno.execPath(), NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.equal(new TextDecoder().decode(out.stdout), "{\n");
+    assert.doesNotMatch(stderr, /internal error|Broken pipe/);
+    assert.equal(stderr, "");
+  } finally {
+    await cleanup();
+  }
 });

@@ -210,26 +210,11 @@ export abstract class FileHost implements Host {
     this.changed();
     // Sync and without fsync: an ownership lock lives in the run dir and means nothing after a
     // crash or a reboot (no VM survives those), so durability would only slow every VM start.
-    return settle(() => {
-      try {
-        const file = Deno.openSync(this.realPath(path), {
-          write: true,
-          createNew: true,
-          mode: 0o644,
-        });
-        try {
-          const data = new TextEncoder().encode(text);
-          let written = 0;
-          while (written < data.length) written += file.writeSync(data.subarray(written));
-        } finally {
-          file.close();
-        }
-        return true;
-      } catch (e) {
-        if (e instanceof Deno.errors.AlreadyExists) return false;
-        throw fileError(e, "write", path);
-      }
-    });
+    return settle(() => createNewFile(this.realPath(path), path, text));
+  }
+
+  createLocalFile(path: string, text: string): Promise<boolean> {
+    return settle(() => createNewFile(path, path, text));
   }
 
   remove(path: string): Promise<boolean> {
@@ -344,6 +329,27 @@ export abstract class FileHost implements Host {
 
   now(): number {
     return Date.now();
+  }
+}
+
+/**
+ * Creates `real` only if nothing is there (O_CREAT|O_EXCL: a symlink planted there is not
+ * followed) and writes `text`; false when something already exists. `path` names it in errors.
+ */
+function createNewFile(real: string, path: string, text: string): boolean {
+  try {
+    const file = Deno.openSync(real, { write: true, createNew: true, mode: 0o644 });
+    try {
+      const data = new TextEncoder().encode(text);
+      let written = 0;
+      while (written < data.length) written += file.writeSync(data.subarray(written));
+    } finally {
+      file.close();
+    }
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return false;
+    throw fileError(e, "write", path);
   }
 }
 

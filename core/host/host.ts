@@ -125,6 +125,11 @@ export interface Host {
    */
   appendLog(path: string, text: string): Promise<void>;
   /**
+   * Creates a file on this machine (a real path, as `appendLog`: a report the administrator
+   * names) only if nothing is there, without following a symlink; false when something is.
+   */
+  createLocalFile(path: string, text: string): Promise<boolean>;
+  /**
    * Imports a community plugin module from a host path (DESIGN §11): the only code pptkit runs
    * that it does not ship. The caller checks owner and mode first (core/plugins/loading.ts).
    */
