@@ -53,7 +53,12 @@ export type FindingCode =
   | "slot-moved"
   | "vm-config"
   | "plugin"
-  | "quirk";
+  | "quirk"
+  // explain's lint of a logged bhyve command line (core/explain/lint.ts)
+  | "not-wired"
+  | "passthru-spelling"
+  | "guest-slot-range"
+  | "guest-slot-syntax";
 
 export interface Finding {
   readonly level: Level;
