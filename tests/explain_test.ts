@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { type ExplainFacts } from "../core/explain/types.ts";
 import { explainText, foundAnything } from "../core/explain/explain.ts";
 import { compile, findFormat } from "../core/explain/scanner.ts";
-import { messageStarts, readLine } from "../core/explain/logline.ts";
+import { MAX_LINE, messageStarts, readLine } from "../core/explain/logline.ts";
 import { errnoOf, splitStrerror } from "../core/explain/errno.ts";
 import { commandInLine, parseCommand, parsePassthru, parseSlot } from "../core/explain/cmdline.ts";
 import { readAttach, readIommuUnit, readPptdevs } from "../core/explain/dmesg.ts";
@@ -207,6 +207,16 @@ Deno.test("explainText() folds repeats, keeps the order of a log, and finds noth
     null,
   );
   assert.equal(foundAnything(nothing), false);
+});
+
+Deno.test("explainText() reads a line only up to MAX_LINE characters, and junk finds nothing", () => {
+  const message = "bhyve: PCI device at 1/0/0 is not using the ppt(4) driver";
+  const after = explainText(message + " [".repeat(MAX_LINE), null);
+  assert.deepEqual(after.messages.map((m) => m.id), ["not-ppt"]);
+  const past = explainText("x".repeat(MAX_LINE) + message, null);
+  assert.deepEqual(past.messages, []);
+  const junk = explainText(("[".repeat(40) + ": \u0000\u00ff").repeat(500) + "\n", null);
+  assert.equal(foundAnything(junk), false);
 });
 
 /** A scratch snapshot of the demo host's captures plus `files`, and its facts. */

@@ -179,3 +179,15 @@ export function devctlFailed(ctx: CheckContext): Match | null {
 export function droppedPptdevs(ctx: CheckContext): Match | null {
   return logLine(ctx, DROPPED_KENV, (m) => (m.fields.option ?? "").startsWith("pptdevs"));
 }
+
+/** `cause` when the kernel dropped a pptdevs variable at boot (a kenv line of the log). */
+export function droppedCause(cause: Cause, ctx: CheckContext, what: string): Checked | null {
+  const dropped = droppedPptdevs(ctx);
+  if (dropped === null) return null;
+  const variable = dropped.fields.option?.split("=")[0] ?? "pptdevs";
+  return {
+    result: "cause",
+    text: `line ${dropped.line}: the kernel ${what.replace("{var}", variable)}`,
+    fix: fixFor(cause.fix, ctx),
+  };
+}

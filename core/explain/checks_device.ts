@@ -18,7 +18,7 @@ import {
   type CheckFn,
   devctlFailed,
   deviceAt,
-  droppedPptdevs,
+  droppedCause,
   fixFor,
   selectorOf,
 } from "./check_context.ts";
@@ -112,16 +112,12 @@ export const deviceOnPpt: CheckFn = (cause, ctx) => {
 };
 
 export const deviceInPptdevs: CheckFn = (cause, ctx) => {
-  const dropped = droppedPptdevs(ctx);
-  if (dropped !== null) {
-    return {
-      result: "cause",
-      text: `line ${dropped.line}: the kernel dropped ${
-        dropped.fields.option?.split("=")[0]
-      } at boot, so none of its devices went to ppt(4)`,
-      fix: fixFor(cause.fix, ctx),
-    };
-  }
+  const dropped = droppedCause(
+    cause,
+    ctx,
+    "dropped {var} at boot, so none of its devices went to ppt(4)",
+  );
+  if (dropped !== null) return dropped;
   if (ctx.device === null) return byHand(cause, ctx, "the message names no device");
   const bsf = bsfOf(ctx);
   const entry = deviceAt(ctx.facts, ctx.device);

@@ -14,7 +14,7 @@ import {
   byHand,
   type CheckContext,
   type CheckFn,
-  droppedPptdevs,
+  droppedCause,
   errnoSays,
   fixFor,
   logLine,
@@ -175,16 +175,8 @@ const PPTDEVS_CODES = new Set([
 ]);
 
 export const pptdevsSyntax: CheckFn = (cause, ctx) => {
-  const dropped = droppedPptdevs(ctx);
-  if (dropped !== null) {
-    return {
-      result: "cause",
-      text: `line ${dropped.line}: the kernel ignored ${
-        dropped.fields.option?.split("=")[0]
-      } at boot`,
-      fix: fixFor(cause.fix, ctx),
-    };
-  }
+  const dropped = droppedCause(cause, ctx, "ignored {var} at boot");
+  if (dropped !== null) return dropped;
   if (ctx.facts === null) return byHand(cause, ctx, "pptkit check reads pptdevs");
   const bad = ctx.facts.inventory.host.findings.find((f) => PPTDEVS_CODES.has(f.code));
   if (bad !== undefined) {

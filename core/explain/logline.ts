@@ -195,9 +195,16 @@ function stripPrefix(raw: string): Outer {
   return plain(raw);
 }
 
+/**
+ * Lines longer than this are read only this far: no message, bhyve command line or boot line
+ * is longer, and a line of junk must not cost more than a few passes.
+ */
+export const MAX_LINE = 16384;
+
 /** Unwraps one line. */
 export function readLine(n: number, raw: string): LogLine {
-  const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+  const cut = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw;
+  const text = cut.endsWith("\r") ? cut.slice(0, -1) : cut;
   const o = stripPrefix(text);
   let message = o.outer;
   let carrier: string | null = null;

@@ -60,12 +60,11 @@ function tryEntry(
   full: string,
   line: number,
   errno: Errno | null,
+  starts: () => number[],
 ): Match | null {
-  let starts: number[] | undefined;
   for (let i = 0; i < c.formats.length; i++) {
     const format = c.entry.formats[i];
-    if (format.strict === true) starts ??= messageStarts(text);
-    const found = findFormat(c.formats[i], text, format.strict === true ? starts : undefined);
+    const found = findFormat(c.formats[i], text, format.strict === true ? starts() : undefined);
     if (found === null) continue;
     const fields = named(format, found.values);
     // perror(3) and friends: `TEXT: <strerror>` right after the format
@@ -86,20 +85,28 @@ function tryEntry(
   return null;
 }
 
+/** `messageStarts` of a text, read once. */
+function startsOf(text: string): () => number[] {
+  let starts: number[] | undefined;
+  return () => starts ??= messageStarts(text);
+}
+
 /** The entry that explains a line's message, if any. */
 export function matchMessage(line: LogLine): Match | null {
   const message = line.message;
   const split = splitStrerror(message);
+  const whole = startsOf(message);
+  const head = split === null ? whole : startsOf(split.head);
   for (const c of MESSAGES) {
     const withErrno = STRERROR_PRINTERS.has(c.entry.printer);
     if (withErrno && split !== null) {
-      const m = tryEntry(c, split.head, message, line.n, split.errno);
+      const m = tryEntry(c, split.head, message, line.n, split.errno, head);
       if (m !== null) return m;
     }
-    const m = tryEntry(c, message, message, line.n, null);
+    const m = tryEntry(c, message, message, line.n, null, whole);
     if (m !== null) return m;
     if (!withErrno && split !== null) {
-      const s = tryEntry(c, split.head, message, line.n, split.errno);
+      const s = tryEntry(c, split.head, message, line.n, split.errno, head);
       if (s !== null) return s;
     }
   }
@@ -109,8 +116,9 @@ export function matchMessage(line: LogLine): Match | null {
 /** The carrier entry whose frame a line has, if any. */
 export function matchCarrier(line: LogLine): Match | null {
   if (line.carrier === null) return null;
+  const starts = startsOf(line.outer);
   for (const c of CARRIERS) {
-    const m = tryEntry(c, line.outer, line.outer, line.n, null);
+    const m = tryEntry(c, line.outer, line.outer, line.n, null, starts);
     if (m !== null) return m;
   }
   return null;

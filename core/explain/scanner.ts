@@ -24,6 +24,14 @@ export interface Compiled {
   readonly parts: readonly Part[];
   /** The number of conversions. */
   readonly conversions: number;
+  /** The first literal, which every match contains; "" when the format has none. */
+  readonly literal: string;
+  /** The conversion before the first literal (`s`: the word before it), or null. */
+  readonly lead: string | null;
+  /** The parts from the first literal on. */
+  readonly rest: readonly Part[];
+  /** The format ends in a letter or digit: a match may not end inside a word. */
+  readonly endsInWord: boolean;
 }
 
 const FLAGS = "#0- +'";
@@ -72,7 +80,19 @@ export function compile(format: string): Compiled {
     i = j;
   }
   if (literal !== "") parts.push({ literal });
-  return { parts, conversions };
+  const firstLiteral = parts.findIndex((p) => "literal" in p);
+  const head = parts[0];
+  const last = parts[parts.length - 1];
+  return {
+    parts,
+    conversions,
+    literal: firstLiteral === 0 || firstLiteral === 1
+      ? (parts[firstLiteral] as { literal: string }).literal
+      : "",
+    lead: firstLiteral === 1 && head !== undefined && "spec" in head ? head.spec : null,
+    rest: firstLiteral === 1 ? parts.slice(1) : parts,
+    endsInWord: last !== undefined && "literal" in last && isWordChar(last.literal.at(-1)),
+  };
 }
 
 export function isDigit(ch: string | undefined): boolean {
@@ -113,6 +133,7 @@ function matchAt(
   parts: readonly Part[],
   line: string,
   pos: number,
+  lastOf: (literal: string) => number,
 ): { values: string[]; end: number } | null {
   const values: string[] = [];
   for (let k = 0; k < parts.length; k++) {
@@ -128,9 +149,7 @@ function matchAt(
       if (next === undefined) {
         pos = line.length;
       } else if ("literal" in next) {
-        const end = k + 2 === parts.length
-          ? line.lastIndexOf(next.literal)
-          : line.indexOf(next.literal, pos);
+        const end = k + 2 === parts.length ? lastOf(next.literal) : line.indexOf(next.literal, pos);
         if (end < pos) return null;
         pos = end;
       } else {
@@ -173,21 +192,20 @@ export function findFormat(
   line: string,
   starts?: readonly number[],
 ): FormatMatch | null {
-  const parts = compiled.parts;
-  const firstLiteral = parts.findIndex((p) => "literal" in p);
-  if (firstLiteral < 0 || firstLiteral > 1) return null;
-  const head = parts[0];
-  const lead = firstLiteral === 1 && "spec" in head ? head.spec : null;
+  const { literal, lead, rest, parts, endsInWord } = compiled;
+  if (literal === "") return null;
+  let at = line.indexOf(literal);
+  if (at < 0) return null;
   const word = lead === "s";
-  const rest = lead === null ? parts : parts.slice(1);
-  const literal = (parts[firstLiteral] as { literal: string }).literal;
-  const last = parts[parts.length - 1];
-  const endsInWord = "literal" in last && isWordChar(last.literal.at(-1));
-  for (let at = line.indexOf(literal); at >= 0; at = line.indexOf(literal, at + 1)) {
+  // The last occurrence of the final literal does not depend on where the match starts: read
+  // it once, so that a line full of the first literal costs one pass, not one per occurrence.
+  let final: number | undefined;
+  const lastOf = (lit: string) => final ??= line.lastIndexOf(lit);
+  for (; at >= 0; at = line.indexOf(literal, at + 1)) {
     let start = at;
     let found: { values: string[]; end: number } | null;
     if (lead === null || word) {
-      found = matchAt(rest, line, at);
+      found = matchAt(rest, line, at, lastOf);
       if (word) {
         while (start > 0 && line[start - 1] !== " " && line[start - 1] !== "\t") start--;
       }
@@ -196,7 +214,7 @@ export function findFormat(
       }
     } else {
       start = numberBefore(line, at);
-      found = start < 0 ? null : matchAt(parts, line, start);
+      found = start < 0 ? null : matchAt(parts, line, start, lastOf);
     }
     if (found === null) continue;
     if (endsInWord && isWordChar(line[found.end])) continue;
