@@ -571,7 +571,7 @@ export const BHYVE: readonly Entry[] = [
         last: null,
         verified: true,
         note:
-          "read in the 12.x-era and the 15-era sources; releases before 12.0 not checked. The source format ends in an explicit \\n, so warnx prints an extra empty line after it. Today's KNOWN table writes the two numbers as %s",
+          "read in the 12.x-era and the 15-era sources; releases before 12.0 not checked. The source format ends in an explicit \\n, so warnx prints an extra empty line after it",
         fields: ["bus", "slot", "function", null, null, null],
       },
     ],
@@ -687,7 +687,7 @@ export const BHYVE: readonly Entry[] = [
         last: "13.0",
         verified: false,
         note:
-          "only in the 12.x-era file read (mmap of /dev/mem); replaced by the PCIOCBARMMAP code. Last release UNVERIFIED. Today's KNOWN table lists it under msix-init",
+          "only in the 12.x-era file read (mmap of /dev/mem); replaced by the PCIOCBARMMAP code. Last release UNVERIFIED",
         fields: ["bus", "slot", "function"],
       },
     ],
@@ -1607,7 +1607,7 @@ export const BHYVE: readonly Entry[] = [
         last: null,
         verified: true,
         note:
-          "read in the 12.x-era and the 15-era sources; releases before 12.0 not checked. (%d) is errno as a number; fprintf(stderr), no 'bhyve:' prefix. Read in the 12.0-era, 13.x-era and 15-era bhyverun.c (15-era copy: index id 49972219, commit not exposed)",
+          "read in the 12.x-era and the 15-era sources; releases before 12.0 not checked. (%d) is errno as a number; fprintf(stderr), no 'bhyve:' prefix. Read in the 12.0-era, 13.x-era and 15-era bhyverun.c (the 15-era copy's commit was not exposed by the index)",
         fields: ["errno"],
       },
     ],

@@ -293,11 +293,11 @@ export const KERNEL: readonly Entry[] = [
         last: null,
         verified: false,
         note:
-          "printed by the kernel (the 'bhyve:' is part of the kernel text) each time vmm tries to initialise AMD-Vi while hw.vmm.amdvi.enable=0 (default 0 in the version read; amdvi_hw.c exists since 12.0, range otherwise UNVERIFIED). Today's KNOWN format omits the 'bhyve: ' prefix and the final '.'",
+          "printed by the kernel (the 'bhyve:' is part of the kernel text) each time vmm tries to initialise AMD-Vi while hw.vmm.amdvi.enable=0 (default 0 in the version read; amdvi_hw.c exists since 12.0, range otherwise UNVERIFIED)",
       },
     ],
     meaning:
-      "the host has AMD-Vi (IVHD) units, but vmm leaves AMD-Vi off unless hw.vmm.amdvi.enable=1 (off by default), so passthrough cannot work. The kernel's own text begins with bhyve: and ends with a period",
+      "the host has AMD-Vi (IVHD) units, but vmm leaves AMD-Vi off unless hw.vmm.amdvi.enable=1 (off by default), so passthrough cannot work",
     causes: [
       {
         check: "amdvi-enabled",

@@ -1432,7 +1432,7 @@ export const WRAPPERS: readonly Entry[] = [
       },
     ],
     meaning:
-      "wifibox binds each passthru device to ppt(4) itself with devctl at every guest start (no pptdevs needed) and gives it back with devctl clear driver -f when the guest stops. The INFO line does not say devctl succeeded: its error is logged only at DEBUG, as [devctl] ...",
+      "wifibox binds each passthru device to ppt(4) itself with devctl at every guest start (no pptdevs needed) and gives it back with devctl clear driver -f when the guest stops. The INFO line does not say devctl succeeded: its error is logged only at DEBUG, as [devctl] ",
     causes: [
       {
         check: "device-present",
