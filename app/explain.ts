@@ -12,20 +12,26 @@ import type { Host } from "../core/host/host.ts";
 import { parseSysctl } from "../core/inventory.ts";
 import { DEFAULT_STALE_AFTER_SECONDS } from "../core/ownership/locks.ts";
 import { loadHostState } from "./host_state.ts";
+import { hostPlugins } from "./plugins.ts";
 
 /** The facts, where they come from, or the problem that kept pptkit from reading them. */
 export type ExplainHost =
   | { readonly facts: ExplainFacts; readonly where: string; readonly problem: null }
   | { readonly facts: null; readonly where: ""; readonly problem: string };
 
-/** Reads what explain needs to know about the host. */
+/**
+ * Reads what explain needs to know about the host; with `plugins`, the vendor plugins too (the
+ * lint of a logged command line asks them, e.g. for a GPU passed without its audio).
+ */
 export async function explainFacts(
   openHost: () => Promise<Host>,
   loadConfig: () => Promise<PptkitConfig>,
+  options: { readonly plugins: boolean } = { plugins: false },
 ): Promise<ExplainHost> {
   try {
     const host = await openHost();
-    const state = await loadHostState(host, await loadConfig(), { vms: "running" });
+    const config = await loadConfig();
+    const state = await loadHostState(host, config, { vms: "running" });
     const sysctl = await host.capture("sysctl");
     const initialized = sysctl === null
       ? undefined
@@ -38,6 +44,7 @@ export async function explainFacts(
         iommuInitialized: initialized === undefined ? null : initialized === "1",
         now: host.now(),
         staleAfterMs: DEFAULT_STALE_AFTER_SECONDS * 1000,
+        plugins: options.plugins ? await hostPlugins(host, config) : null,
       },
       where: host.description,
       problem: null,

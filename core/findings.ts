@@ -59,7 +59,12 @@ export type FindingCode =
   | "host-hang"
   | "guest-driver"
   | "needs-rom"
-  | "needs-release";
+  | "needs-release"
+  // explain's lint of a logged bhyve command line (core/explain/lint.ts)
+  | "not-wired"
+  | "passthru-spelling"
+  | "guest-slot-range"
+  | "guest-slot-syntax";
 
 export interface Finding {
   readonly level: Level;

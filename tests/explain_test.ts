@@ -1,126 +1,190 @@
 /**
- * `pptkit explain` (core/explain.ts, cli/explain.ts): every known bhyve / kernel message, the
- * ordered checks behind "is not using the ppt(4) driver", and the command end to end.
+ * `pptkit explain` (core/explain/, cli/explain.ts): the scanf-like reader, the log line frames,
+ * errno, command lines and boot messages, the ordered checks behind "is not using the ppt(4)
+ * driver" and how the errno and the rest of a log narrow them, and the command end to end.
+ * The catalogue's own tests are in explain_catalogue_test.ts, whole logs in
+ * explain_logs_test.ts.
  */
 import assert from "node:assert/strict";
 import { type ExplainFacts } from "../core/explain/types.ts";
-import { explainText, KNOWN_IDS } from "../core/explain/explain.ts";
+import { explainText, foundAnything } from "../core/explain/explain.ts";
+import { compile, findFormat } from "../core/explain/scanner.ts";
+import { MAX_LINE, messageStarts, readLine } from "../core/explain/logline.ts";
+import { errnoOf, splitStrerror } from "../core/explain/errno.ts";
+import { commandInLine, parseCommand, parsePassthru, parseSlot } from "../core/explain/cmdline.ts";
+import { readAttach, readIommuUnit, readPptdevs } from "../core/explain/dmesg.ts";
 import { SnapshotHost } from "../core/host/snapshot.ts";
 import { loadInventory } from "../app/host_state.ts";
 import { formatLockRecord, readLocks } from "../core/ownership/locks.ts";
 import { runningVmsFrom } from "../core/ownership/running.ts";
-import { DEMO, errorLines, pptkit, scratch, snapshotWith } from "./helpers.ts";
+import { DEMO, errorLines, FIXTURES, pptkit, scratch, snapshotWith } from "./helpers.ts";
 
-/** One sample line per message, as bhyve, the kernel or a wrapper log prints it. */
-const SAMPLES: readonly [string, string][] = [
-  ["not-ppt", "bhyve: PCI device at 1/0/0 is not using the ppt(4) driver"],
-  ["assign-failed", "vm_assign_pptdev: Device busy"],
-  ["memory-not-wired", "bhyve: passthru requires guest memory to be wired"],
-  ["open-dev", "bhyve: failed to open /dev/pci: Permission denied"],
-  ["invalid-options", 'passthru: invalid options "1:0:0"'],
-  ["missing-setting", "passthru: missing required func setting"],
-  ["bad-device-name", "Invalid passthru device name ppt"],
-  ["device-not-found", "Passthru device ppt7 not found"],
-  ["unsupported-domain", "Passthru device mlx5_core0 on unsupported domain"],
-  ["pci-getconf", "ioctl(PCIOCGETCONF): Operation not permitted"],
-  ["msi-init", "bhyve: failed to initialize MSI for PCI 1/0/0"],
-  ["bars-init", "bhyve: failed to initialize BARs for PCI 1/0/0"],
-  ["msix-init", "failed to initialize MSI-X table for PCI 3/0/0: 22"],
-  ["romfile", 'passthru_init_rom: can\'t open romfile "/vm/roms/p600.rom"'],
-  ["rom-segment", "passthru_init_rom: failed to alloc rom segment"],
-  ["slot-syntax", 'Invalid PCI slot info field "6:8,passthru,1/0/0"'],
-  ["unknown-emulation", 'pci slot 0:6:0: unknown device "passthrough"'],
-  ["slot-occupied", "pci slot 0:6:0 already occupied!"],
-  ["memory-setup", "Unable to setup memory (17)"],
-  [
-    "amdvi-disabled",
-    "bhyve: Found 1 AMD-Vi/IOMMU device(s), use hw.vmm.amdvi.enable=1 to enable pass-through.",
-  ],
-  ["iommu-host-domain", "iommu_init: unable to create a host domain"],
-  ["vtd-caching-mode", "panic: vtd_init: invalid caching mode"],
-  [
-    "vtd-not-in-scope",
-    "panic: vtd_add_device: device 100 is not in scope for any DMA remapping unit",
-  ],
-  ["vtd-already-owned", "panic: vtd_add_device: device 108 is already owned by domain 2"],
-  ["kenv-too-long", 'WARNING: too long kenv string, ignoring pptdevs="1/0/0 2/0/0 ..."'],
-  ["kenv-other", "WARNING: malformed static env value, ignoring pptdevs"],
-];
-
-Deno.test("explainText() knows every message of the table, each from one sample line", () => {
-  assert.deepEqual(SAMPLES.map(([id]) => id).sort(), [...KNOWN_IDS].sort(), "one sample per id");
-  for (const [id, line] of SAMPLES) {
-    const found = explainText(`Nov 27 02:36:02: ${line}\n`, null);
-    assert.equal(found.length, 1, line);
-    assert.equal(found[0].id, id, line);
-    assert.ok(found[0].meaning.length > 20, `${id}: says what it means`);
-    assert.ok(found[0].fixes.length > 0, `${id}: says what to do`);
-    assert.ok(line.includes(found[0].text) || found[0].text.includes("passthru_init_rom"), id);
-  }
-});
-
-/** The other spellings each message has had, and its siblings that share an id. */
-const VARIANTS: readonly [string, string][] = [
-  ["not-ppt", "PCI device at 6/0/130 is not using the ppt driver"],
-  ["open-dev", "bhyve: failed to open /dev/io: Operation not permitted"],
-  ["open-dev", "bhyve: failed to open /dev/mem: Operation not permitted"],
-  ["invalid-options", "bhyve: invalid passthru options"],
-  ["bad-device-name", "Passthru device name averyveryverylongdrivername0 is too long"],
-  ["pci-getconf", "error returned from PCIOCGETCONF ioctl"],
-  ["bars-init", "passthru device 1/0/0 BAR 1: base 0xa1000800 or size 0x800 not page aligned"],
-  ["msix-init", "bhyve: Failed to map PBA page for MSI-X on 3/0/0: Invalid argument"],
-  ["romfile", 'passthru_init_rom: can\'t fstat romfile "/vm/roms/p600.rom"'],
-  ["romfile", 'passthru_init_rom: romfile "/vm/roms/p600.rom" is empty'],
-  ["romfile", 'passthru_init_rom: unable to mmap romfile "/vm/roms/p600.rom" (12)'],
-  ["kenv-other", "WARNING: too many kenv strings, ignoring pptdevs3"],
-];
-
-Deno.test("explainText() knows every spelling and sibling of the messages", () => {
-  for (const [id, line] of VARIANTS) {
-    const found = explainText(line, null);
-    assert.deepEqual(found.map((x) => x.id), [id], line);
-  }
-});
-
-Deno.test("explainText() reads the values: device, errno, options, requester id", () => {
-  const [ppt] = explainText("PCI device at 3/0/1 is not using the ppt driver", null);
-  assert.equal(ppt.device, "3/0/1");
-  assert.deepEqual(ppt.checks.map((c) => c.result), ["check", "check", "check"]);
-  assert.match(ppt.checks[0].text, /pciconf -l pci0:3:0:1/);
-
-  const [mem] = explainText("Unable to setup memory (12)", null);
-  assert.match(mem.meaning, /ENOMEM/);
-  const [mem22] = explainText("Unable to setup memory (22)", null);
-  assert.match(mem22.meaning, /EINVAL/);
-
-  const [opts] = explainText('passthru: invalid options "pci0:1:0:0"', null);
-  assert.deepEqual(opts.checks.map((c) => c.fix), ["write it as B/S/F: passthru,1/0/0"]);
-  const [typo] = explainText('passthru: invalid options "1:0:0"', null);
-  assert.match(typo.checks[0].text, /bad PCI address "1:0:0"/);
-  assert.match(typo.checks[0].fix ?? "", /use \/ not :/);
-
-  const [slot] = explainText('Invalid PCI slot info field "6:8,passthru,1/0/0"', null);
-  assert.match(slot.checks[0].text, /guest function 8 is out of range 0-7/);
-  const [comma] = explainText('Invalid PCI slot info field "6:0"', null);
-  assert.match(comma.checks[0].text, /has no comma/);
-
-  const [vtd] = explainText(
-    "vtd_add_device: device 108 is not in scope for any DMA remapping unit",
-    null,
+Deno.test("findFormat() reads widths, flags, %b, a leading %s or number, and stops at word ends", () => {
+  const f = (format: string, line: string, starts?: number[]) =>
+    findFormat(compile(format), line, starts)?.values ?? null;
+  assert.deepEqual(
+    f(
+      "BAR %d: base %#lx or size %#lx not page aligned",
+      "x BAR 2: base 0xfb104000 or size 0x800 not page aligned",
+    ),
+    [
+      "2",
+      "0xfb104000",
+      "0x800",
+    ],
   );
-  assert.equal(vtd.device, "1/1/0");
-
-  const [rom] = explainText('passthru_init_rom: unable to mmap romfile "/r.rom" (12)', null);
-  assert.match(rom.meaning, /"\/r\.rom"/);
-
-  const [emul] = explainText('pci slot 0:6:0: unknown device "passthrough"', null);
-  assert.match(emul.fixes[0], /spelled passthru/);
-
-  const [kenv] = explainText('WARNING: too long kenv string, ignoring pptdevs="1/0/0"', null);
-  assert.match(kenv.meaning, /none of its devices became ppt/);
+  assert.deepEqual(
+    f(
+      "%s: mmap_memseg @ [%016lx - %016lx]  failed",
+      "bhyve: passthru_addr_rom: mmap_memseg @ [00000000c1000000 - 00000000c1020000]  failed",
+    ),
+    [
+      "passthru_addr_rom",
+      "00000000c1000000",
+      "00000000c1020000",
+    ],
+  );
+  assert.deepEqual(f("%16lu bytes left", "bhyve:          1048576 bytes left"), ["1048576"]);
+  assert.deepEqual(
+    f(
+      "invalid guest VBT address 0x%16lx (OpRegion",
+      "invalid guest VBT address 0x        7a0c5000 (OpRegion",
+    ),
+    ["7a0c5000"],
+  );
+  assert.deepEqual(f("flags:%b", "AMD-Vi: IVRS Info flags:0x20<RW>"), ["0x20<RW>"]);
+  assert.deepEqual(f("PID: 0", "PID: 0"), []);
+  assert.equal(f("PID: 0", "PID: 01"), null);
+  assert.equal(f("%d/%d/%d is", "at 1/0/ is"), null);
+  // a strict format starts the message, or follows a program's prefix
+  assert.deepEqual(f("vm_create", "vm_create", messageStarts("vm_create")), []);
+  assert.equal(f("vm_create", "calling vm_create", messageStarts("calling vm_create")), null);
+  assert.deepEqual(messageStarts("bhyve: ivhd0: PCI capability."), [0, 7, 14]);
 });
 
-Deno.test("explainText() folds repeats and keeps the order of a whole log", () => {
+Deno.test("readLine() takes off each wrapper's frame and keeps the carrier", () => {
+  const cases: [string, string, string, string | null][] = [
+    ["Apr 08 14:41:07:  [bhyve options: -c 4 -S]", "vm-bhyve", " [bhyve options: -c 4 -S]", null],
+    [
+      "2026-08-20T09:07:52+09:00: starting bhyve (run 1)",
+      "vm-bhyve",
+      "starting bhyve (run 1)",
+      null,
+    ],
+    ["2026-04-05T14:32:03+0200 DEBUG [bhyve] bhyve: x", "wifibox", "bhyve: x", "bhyve"],
+    ["Oct 24 23:35:21 node1 bhyverun.sh: [debug] env bhyve", "syslog", "[debug] env bhyve", null],
+    [
+      'time="2025-01-09T17:35:21+01:00" level=info msg="say \\"hi\\"" type=sys_stderr',
+      "hoster",
+      'say "hi"',
+      "sys_stderr",
+    ],
+    ["2023-11-26 18:04:11 [sys_stderr] bhyve: x", "hoster", "bhyve: x", "sys_stderr"],
+    ["2025/01/09 17:35:21 No devices were found!", "go-log", "No devices were found!", null],
+    [
+      " \u{1F537} DEBUG:   \u{1F554} 2025-01-09 17:35:21: \u{1F4C4} bhyve cmd: bhyve -S",
+      "hoster",
+      "bhyve cmd: bhyve -S",
+      null,
+    ],
+    [
+      "# bhyve: passthru requires guest memory to be wired",
+      "plain",
+      "bhyve: passthru requires guest memory to be wired",
+      null,
+    ],
+    [
+      "Apr  8 14:41:07 host kernel: ppt0 at device 0.0 on pci1",
+      "syslog",
+      "ppt0 at device 0.0 on pci1",
+      null,
+    ],
+  ];
+  for (const [raw, shape, message, carrier] of cases) {
+    const l = readLine(1, raw + "\r");
+    assert.deepEqual([l.shape, l.message, l.carrier], [shape, message, carrier], raw);
+  }
+  assert.equal(readLine(1, "Oct 24 23:35:21 node1 bhyverun.sh: x").tag, "bhyverun.sh");
+});
+
+Deno.test("errno: strerror suffixes and numbers, FreeBSD's texts only", () => {
+  assert.deepEqual(
+    splitStrerror("bhyve: failed to open /dev/pci: Permission denied")?.errno.name,
+    "EACCES",
+  );
+  assert.equal(splitStrerror("bhyve: failed to open /dev/pci: no such thing"), null);
+  assert.equal(errnoOf("12")?.name, "ENOMEM");
+  assert.equal(errnoOf("Device not configured")?.name, "ENXIO");
+  assert.equal(errnoOf("99")?.name, null);
+});
+
+Deno.test("parseSlot() and parsePassthru() read -s as bhyve does", () => {
+  assert.deepEqual([
+    parseSlot("6,passthru,1/0/0").slot,
+    parseSlot("6:1,x").function,
+    parseSlot("1:6:2,x").bus,
+  ], [6, 1, 1]);
+  assert.match(parseSlot("6:0").problem ?? "", /no comma/);
+  assert.match(parseSlot("0x6,passthru,1/0/0").problem ?? "", /decimal/);
+  const dev = (conf: string) => parsePassthru(parseSlot(`6:0,passthru,${conf}`));
+  assert.deepEqual([dev("1/0/0,rom=/r.rom").spelling, dev("1/0/0,rom=/r.rom").options], ["bsf", [
+    "rom=/r.rom",
+  ]]);
+  assert.deepEqual([dev("pci0:1:0:0").spelling, dev("pci0:1:0:0").address?.bus], ["pci0", 1]);
+  // pci1:2:0:0 fails "pci0:%d:%d:%d" and is read by "pci%d:%d:%d" as bus 1, slot 2, function 0
+  assert.deepEqual(dev("pci1:2:0:0").address, { domain: 0, bus: 1, slot: 2, function: 0 });
+  assert.deepEqual([dev("ppt3").spelling, dev("ppt3").name], ["ppt", "ppt3"]);
+  assert.equal(dev("129:0:0").spelling, "invalid");
+});
+
+Deno.test("parseCommand() reads bhyve's getopt: clusters, attached values, the program and the VM", () => {
+  const c = parseCommand(
+    "env LIB9P_LOGGING=/x /usr/bin/nice -n 0 /usr/sbin/bhyve -c4 -m 8G -AHPSuw -s 0,hostbridge -s 6:0,passthru,1/0/0 -l com1,/dev/nmdm-win.1A vm1",
+    [3],
+    "command",
+  );
+  assert.deepEqual([c.wired, c.vm, c.options.get("c"), c.passthru.length, c.slots.length], [
+    true,
+    "vm1",
+    ["4"],
+    1,
+    2,
+  ]);
+  const parts = parseCommand(
+    "-c 2 -o memory.wired=true -s 4:0,virtio-blk,/zroot/vm/db/disk0.img -l com1,/dev/nmdm-db.1A",
+    [1],
+    "x",
+  );
+  assert.deepEqual([parts.wired, parts.vm, parts.vmDir], [true, "db", "/zroot/vm/db"]);
+  assert.match(
+    commandInLine(" 5148 sh -c bhyve -S -s 5:0,passthru,4/0/0 win11vm") ?? "",
+    /^bhyve -S/,
+  );
+  assert.equal(commandInLine("bhyve: PCI device at 4/0/0 is not using the ppt(4) driver"), null);
+  assert.equal(commandInLine("DEBUG bhyve -s help"), null);
+});
+
+Deno.test("dmesg: attach lines (ppt has no description), IOMMU units, pptdevs values", () => {
+  assert.deepEqual(
+    readAttach(4, "ppt0 mem 0xf6000000-0xf6ffffff irq 16 at device 0.1 numa-domain 0 on pci3"),
+    { line: 4, name: "ppt0", driver: "ppt", slot: 0, function: 1, pciUnit: 3 },
+  );
+  assert.equal(
+    readAttach(1, "igb0: <Intel(R) I350 (Copper)> port 0xe020-0xe03f at device 0.0 on pci3")?.name,
+    "igb0",
+  );
+  assert.equal(readAttach(1, "pci3: <ACPI PCI bus> on pcib3"), null);
+  assert.equal(
+    readIommuUnit(1, "dmar0: <DMA remap> iomem 0xfed90000-0xfed90fff on acpi0")?.kind,
+    "vt-d",
+  );
+  assert.equal(readIommuUnit(1, "ivhd0: <AMD-Vi/IOMMU ivhd with EFR> on acpi0")?.kind, "amd-vi");
+  // the kernel splits pptdevs on single spaces: a tab hides the next device
+  assert.deepEqual(readPptdevs('pptdevs="1/0/0 2/0/0\t3/0/0 4/0/1"')?.map((a) => a.bus), [1, 4]);
+  assert.equal(readPptdevs("pptdevs4=1/0/0"), null);
+});
+
+Deno.test("explainText() folds repeats, keeps the order of a log, and finds nothing in other text", () => {
   const log = [
     "Nov 27 02:36:01: booting",
     "Nov 27 02:36:02: bhyve: PCI device at 1/0/0 is not using the ppt(4) driver",
@@ -129,15 +193,30 @@ Deno.test("explainText() folds repeats and keeps the order of a whole log", () =
     "Nov 27 02:41:02: bhyve: PCI device at 1/0/0 is not using the ppt(4) driver",
     "Nov 27 02:41:02: bhyve: PCI device at 1/0/1 is not using the ppt(4) driver",
   ].join("\r\n");
-  const found = explainText(log, null);
+  const found = explainText(log, null).messages;
   assert.deepEqual(found.map((x) => [x.id, x.lines]), [
     ["not-ppt", [2, 5]],
+    ["vm-bhyve-bhyve-exited", [3]],
     ["memory-setup", [4]],
     ["not-ppt", [6]],
   ]);
   assert.equal(found[0].text, "PCI device at 1/0/0 is not using the ppt(4) driver");
-  assert.deepEqual(explainText("nothing to see\nbhyve exited with status 4\n", null), []);
-  assert.deepEqual(explainText("PCI device at 1/0/ is not using the ppt(4) driver", null), []);
+  assert.equal(found[2].errno?.name, "EEXIST");
+  const nothing = explainText(
+    "nothing to see\nPCI device at 1/0/ is not using the ppt(4) driver\n",
+    null,
+  );
+  assert.equal(foundAnything(nothing), false);
+});
+
+Deno.test("explainText() reads a line only up to MAX_LINE characters, and junk finds nothing", () => {
+  const message = "bhyve: PCI device at 1/0/0 is not using the ppt(4) driver";
+  const after = explainText(message + " [".repeat(MAX_LINE), null);
+  assert.deepEqual(after.messages.map((m) => m.id), ["not-ppt"]);
+  const past = explainText("x".repeat(MAX_LINE) + message, null);
+  assert.deepEqual(past.messages, []);
+  const junk = explainText(("[".repeat(40) + ": \u0000\u00ff").repeat(500) + "\n", null);
+  assert.equal(foundAnything(junk), false);
 });
 
 /** A scratch snapshot of the demo host's captures plus `files`, and its facts. */
@@ -161,25 +240,34 @@ async function facts(dir: string, files: Record<string, string>): Promise<Explai
 }
 
 const DMAR = await Deno.readTextFile(`${DEMO}/acpidump.txt`);
+const NOT_PPT = (bsf: string) => `bhyve: PCI device at ${bsf} is not using the ppt(4) driver`;
 
-Deno.test("not using the ppt(4) driver: checked in order, ppt first", async () => {
+Deno.test("not using the ppt(4) driver: checked in the catalogue's order, ppt first", async () => {
   const [dir, cleanup] = await scratch();
   try {
     const f = await facts(dir, { "acpidump.txt": DMAR, "ps.txt": "  PID COMMAND\n" });
-    const [x] = explainText("PCI device at 3/0/1 is not using the ppt(4) driver", f);
-    assert.deepEqual(x.checks.map((c) => c.result), ["cause", "ok", "ok"]);
-    assert.equal(x.checks[0].text, "3/0/1 is not on ppt(4): igb1 (igb) has it");
-    assert.match(x.checks[1].text, /^no running VM holds 3\/0\/1/);
-    assert.equal(x.checks[2].text, "the host has an IOMMU (VT-d, DMAR table) that vmm can use");
+    const [x] = explainText(NOT_PPT("3/0/1"), f).messages;
+    assert.deepEqual(x.checks.map((c) => [c.check, c.result]).slice(0, 3), [
+      ["device-present", "ok"],
+      ["device-on-ppt", "cause"],
+      ["device-in-pptdevs", "ok"],
+    ]);
+    assert.equal(x.checks[1].text, "3/0/1 is not on ppt(4): igb1 (igb) has it");
+    assert.ok(
+      x.checks.some((c) =>
+        c.check === "device-held-by-other-vm" && /^no running VM holds 3\/0\/1/.test(c.text)
+      ),
+    );
+    assert.ok(x.checks.some((c) => c.check === "iommu-present" && c.result === "ok"));
     assert.match(x.fixes[0], /pptkit reserve 3\/0\/1/);
-    const [missing] = explainText("PCI device at 9/0/0 is not using the ppt(4) driver", f);
+    const [missing] = explainText(NOT_PPT("9/0/0"), f).messages;
     assert.match(missing.checks[0].text, /has no PCI device at 9\/0\/0/);
   } finally {
     await cleanup();
   }
 });
 
-Deno.test("not using the ppt(4) driver: a device another running VM locked", async () => {
+Deno.test("not using the ppt(4) driver: the errno of the next line narrows the causes", async () => {
   const [dir, cleanup] = await scratch();
   try {
     const f = await facts(dir, {
@@ -193,29 +281,52 @@ Deno.test("not using the ppt(4) driver: a device another running VM locked", asy
         device: "1/0/0",
       }),
     });
-    const [x] = explainText("PCI device at 1/0/0 is not using the ppt(4) driver", f);
-    assert.deepEqual(x.checks.map((c) => c.result), ["ok", "cause", "ok"]);
-    assert.equal(x.checks[0].text, "1/0/0 is ppt0: on ppt(4)");
-    assert.match(x.checks[1].text, /^1\/0\/0 is held by running VM vm2 \(bhyve pid 4242/);
+    const busy = explainText(
+      `${NOT_PPT("1/0/0")}\nDevice emulation initialization error: Device busy\n`,
+      f,
+    );
+    const [x, devinit] = busy.messages;
+    assert.deepEqual([x.errno?.name, x.errno?.line, x.holder], ["EBUSY", 2, "vm2"]);
+    assert.deepEqual(x.checks.map((c) => c.check), ["device-held-by-other-vm", "manual"]);
+    assert.match(x.checks[0].text, /^1\/0\/0 is held by running VM vm2 \(bhyve pid 4242/);
     assert.deepEqual(x.fixes, [
       "stop VM vm2 first (bhyve refuses a device another VM owns: EBUSY)",
+    ]);
+    assert.deepEqual(devinit.checks.map((c) => [c.check, c.result]), [["earlier-line", "cause"]]);
+    // ENXIO: only the IOMMU causes; the 13.x perror wording is read the same way
+    const nxio = explainText(
+      `${NOT_PPT("1/0/0")}\ndevice emulation initialization error: Device not configured\n`,
+      f,
+    );
+    assert.deepEqual(nxio.messages[0].checks.map((c) => c.check), [
+      "iommu-present",
+      "iommu-enabled",
+      "amdvi-enabled",
+      "manual",
     ]);
   } finally {
     await cleanup();
   }
 });
 
-Deno.test("not using the ppt(4) driver: on ppt, free, and no IOMMU", async () => {
+Deno.test("not using the ppt(4) driver: a kernel line of the same log answers the IOMMU question", async () => {
   const [dir, cleanup] = await scratch();
   try {
     const f = await facts(dir, { "acpidump.txt": "  FACP: Length=1\n", "vmm.txt": "" });
-    const [x] = explainText("PCI device at 1/0/1 is not using the ppt(4) driver", f);
-    assert.deepEqual(x.checks.map((c) => c.result), ["ok", "ok", "cause"]);
-    assert.match(x.checks[2].text, /no DMAR or IVRS table/);
-    assert.match(x.fixes[0], /enable VT-d/);
-    const unknown = await facts(`${dir}/b`, {});
-    const [y] = explainText("PCI device at 1/0/1 is not using the ppt(4) driver", unknown);
-    assert.deepEqual(y.checks.map((c) => c.result), ["ok", "unknown", "unknown"]);
+    const [x] = explainText(NOT_PPT("1/0/1"), f).messages;
+    assert.equal(x.checks.find((c) => c.check === "iommu-present")?.result, "cause");
+    const log =
+      "bhyve: Found 2 AMD-Vi/IOMMU device(s), use hw.vmm.amdvi.enable=1 to enable pass-through.\n" +
+      `${NOT_PPT("1/0/1")}\n`;
+    const [, y] = explainText(log, null).messages;
+    const amdvi = y.checks.find((c) => c.check === "amdvi-enabled")!;
+    assert.equal(amdvi.result, "cause");
+    assert.match(amdvi.text, /^line 1: the kernel found AMD-Vi units and left them off/);
+    assert.ok(
+      y.checks.some((c) =>
+        c.check === "iommu-present" && c.result === "ok" && c.text.startsWith("line 1")
+      ),
+    );
   } finally {
     await cleanup();
   }
@@ -225,54 +336,81 @@ Deno.test("pptkit explain TEXT on a snapshot prints the checks and what to do", 
   const [dir, cleanup] = await scratch();
   try {
     await facts(dir, { "acpidump.txt": DMAR, "ps.txt": "  PID COMMAND\n" });
-    const r = await pptkit([
-      "explain",
-      "--snapshot",
-      `${dir}/demo`,
-      "bhyve: PCI device at 3/0/1 is not using the ppt(4) driver",
-    ]);
+    const r = await pptkit(["explain", "--snapshot", `${dir}/demo`, NOT_PPT("3/0/1")]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, "");
     const lines = r.stdout.trimEnd().split("\n");
     assert.equal(lines[0], "line 1: PCI device at 3/0/1 is not using the ppt(4) driver");
-    assert.match(lines[1], /^ {2}means: bhyve could not give the device to the VM/);
+    assert.match(
+      lines[1],
+      /^ {2}means: bhyve could not give the host device to the VM .*\[bhyve \(pci_passthru\.c\); this wording: FreeBSD 12\.0 and later\]$/,
+    );
     assert.match(lines[2], /^ {2}checked on snapshot .*, in this order:$/);
-    assert.match(lines[3], /^ {4}cause {4}3\/0\/1 is not on ppt\(4\): igb1 \(igb\) has it$/);
-    assert.match(lines[4], /^ {4}ok {7}no running VM holds 3\/0\/1/);
-    assert.match(lines[5], /^ {4}ok {7}the host has an IOMMU/);
-    assert.match(lines[6], /^ {2}do: reserve it: pptkit reserve 3\/0\/1/);
+    assert.match(lines[3], /^ {4}ok {7}3\/0\/1 is there: igb1/);
+    assert.match(lines[4], /^ {4}cause {4}3\/0\/1 is not on ppt\(4\): igb1 \(igb\) has it$/);
+    assert.ok(lines.some((l) => /^ {2}do: reserve it: pptkit reserve 3\/0\/1/.test(l)), r.stdout);
   } finally {
     await cleanup();
   }
 });
 
-Deno.test("pptkit explain reads a log on stdin; --json carries the schema", async () => {
-  const log = "x\nbhyve: passthru requires guest memory to be wired\nUnable to setup memory (22)\n";
-  const r = await pptkit(["explain", "--json", "--snapshot", DEMO], { stdin: log });
-  assert.equal(r.code, 0, r.stderr);
-  const doc = JSON.parse(r.stdout);
-  assert.equal(doc.schema, "pptkit.explain/1");
-  assert.equal(doc.found, 2);
-  assert.deepEqual(doc.messages.map((m: { id: string }) => m.id), [
-    "memory-not-wired",
-    "memory-setup",
-  ]);
-  assert.deepEqual(doc.messages[0].lines, [2]);
-  assert.match(doc.messages[0].fixes[0], /add -S/);
-  const text = await pptkit(["explain"], { stdin: log });
-  assert.equal(text.code, 0, text.stderr);
-  assert.match(
-    text.stdout,
-    /^line 2: passthru requires guest memory to be wired\n {2}means: /,
-  );
-});
-
-Deno.test("pptkit explain without host facts lists the checks to run by hand", async () => {
-  const r = await pptkit(["explain", "PCI device at 1/0/0 is not using the ppt(4) driver"]);
+Deno.test("pptkit explain < a vm-bhyve log: the wrapper, the command line's lint, the linked errno", async () => {
+  const log = await Deno.readTextFile(`${FIXTURES}/explain/logs/vm-bhyve-debug-not-ppt.log`);
+  const host = `${FIXTURES}/explain/hosts/intel-gpu`;
+  const r = await pptkit(["explain", "--snapshot", host], { stdin: log });
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
-    / {2}check, in this order \(host facts unavailable: .*\):\n {4}check {4}is 1\/0\/0 on ppt\(4\)\?/,
+    /^log: written by vm-bhyve \(line 3\)\n {2}bhyve's messages: debug mode: yes \(line 31\): vm-bhyve wrote bhyve's messages to \/zroot\/vm\/win10\/bhyve\.log\n/,
+  );
+  assert.match(
+    r.stdout,
+    /\nbhyve command line, lines 38, 39, 40 \(VM win10\): -c 4 .*\n {2}passthru: 2\/0\/0 at guest 0:6:0, 2\/0\/1 at guest 0:6:1; -S: yes\n {2}error {4}2\/0\/1 is not on ppt\(4\): hdac0 \(hdac\) has it\n/,
+  );
+  assert.match(
+    r.stdout,
+    /\nline 47: PCI device at 2\/0\/1 is not using the ppt\(4\) driver\n.*\n {2}errno: ENOENT \(No such file or directory\) from line 48: only the causes it allows are checked\n/,
+  );
+  assert.match(
+    r.stdout,
+    /\nalso in the text:\n(.*\n)* {2}line 21: bhyve exited with status 1: status 1: the guest powered off: nothing failed\n/,
+  );
+
+  const json = await pptkit(["explain", "--json", "--snapshot", host], { stdin: log });
+  const doc = JSON.parse(json.stdout);
+  assert.equal(doc.schema, "pptkit.explain/1");
+  assert.equal(doc.found, doc.messages.length);
+  const notPpt = doc.messages.find((m: { id: string }) => m.id === "not-ppt");
+  assert.deepEqual([
+    notPpt.device,
+    notPpt.errno.name,
+    notPpt.errno.line,
+    notPpt.role,
+    notPpt.commandLine,
+  ], ["2/0/1", "ENOENT", 48, "error", 1]);
+  assert.deepEqual(notPpt.where.file, "usr.sbin/bhyve/pci_passthru.c");
+  assert.equal(notPpt.checks[1].check, "device-on-ppt");
+  assert.equal(doc.log.wrapper, "vm-bhyve");
+  assert.deepEqual(doc.log.commandLines[1].findings.map((f: { code: string }) => f.code), [
+    "not-on-ppt",
+    "no-flr",
+  ]);
+});
+
+Deno.test("pptkit explain without host facts lists the checks to run by hand; boot messages alone are enough", async () => {
+  const r = await pptkit(["explain", NOT_PPT("1/0/0")]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    / {2}check, in this order \(host facts unavailable: .*\):\n {4}check {4}there is no PCI device at that address .*\(is there a device at 1\/0\/0\? pciconf -l pci0:1:0:0\)\n/,
+  );
+  const boot = "ppt0 mem 0xf6000000-0xf6ffffff irq 16 at device 0.0 on pci1\n" +
+    "dmar0: <DMA remap> iomem 0xfed90000-0xfed90fff on acpi0\n";
+  const b = await pptkit(["explain"], { stdin: boot });
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(
+    b.stdout,
+    /^boot messages: IOMMU units dmar0 \(vt-d, line 2\)\nboot messages: ppt\(4\) took 1\/0\/0 as ppt0 \(line 1\) \(pciN read as bus N\)\n/,
   );
 });
 
@@ -282,10 +420,14 @@ Deno.test("pptkit explain on unknown text: exit 1 and one line saying nothing kn
     assert.equal(r.code, 1);
     assert.equal(r.stdout, "");
     const lines = errorLines(r.stderr);
-    assert.equal(lines[0], "pptkit: nothing known found in the text: no bhyve passthru message");
+    assert.equal(
+      lines[0],
+      "pptkit: nothing known found in the text: no passthrough message, command line or boot message",
+    );
     assert.ok(lines.length === 2 && lines[1].startsWith("hint: "));
   }
   const json = await pptkit(["explain", "--json", "nothing here"]);
   assert.equal(json.code, 1);
-  assert.deepEqual(JSON.parse(json.stdout).messages, []);
+  const doc = JSON.parse(json.stdout);
+  assert.deepEqual([doc.messages, doc.log.commandLines], [[], []]);
 });
