@@ -191,6 +191,8 @@ Deno.test("not using the ppt(4) driver: a device another running VM locked", asy
         ppid: null,
         time: new Date().toISOString(),
         device: "1/0/0",
+        holder: null,
+        renewed: null,
       }),
     });
     const [x] = explainText("PCI device at 1/0/0 is not using the ppt(4) driver", f);

@@ -72,14 +72,22 @@ function hook(snap: string, ...args: string[]): Promise<RunResult> {
   return pptkit(["hook", ...args, "--snapshot", snap]);
 }
 
-Deno.test("hook prestart: go is exit 0, silent, and one JSON lock per device", async () => {
+/** The demo GPU's warning: its functions have no FLR. */
+const NO_FLR = "has no function level reset: ppt(4) falls back to a power-state reset, so " +
+  "device state may leak between guests";
+
+Deno.test("hook prestart: go is exit 0, each warning one line on stderr without -v, one JSON lock per device", async () => {
   const [dir, cleanup] = await scratch();
   try {
     const snap = await demo(dir);
     const r = await hook(snap, "prestart", "--devices", "1/0/0,1/0/1", "vm1");
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "");
-    assert.equal(r.stderr, "");
+    assert.equal(
+      r.stderr,
+      `pptkit: warning: VM vm1: 1/0/0 ${NO_FLR}\npptkit: warning: VM vm1: 1/0/1 ${NO_FLR}\n`,
+    );
+    assert.equal((await hook(snap, "prestart", "-q", "--devices", "1/0/0", "vm1")).stderr, "");
     assert.deepEqual(await lockFiles(snap), ["0:1:0:0.lock", "0:1:0:1.lock"]);
     const lock = await lockOf(snap, "0:1:0:0");
     assert.equal(lock?.vm, "vm1");
@@ -145,7 +153,7 @@ Deno.test("hook prestart: a stale lock (old, VM in neither ps nor /dev/vmm) is t
     const r = await hook(snap, "prestart", "--devices", "1/0/0", "vm2");
     assert.equal(r.code, 0, r.stderr);
     assert.equal(
-      r.stderr,
+      r.stderr.split("\n").filter((l) => !l.startsWith("pptkit: warning: ")).join("\n"),
       "pptkit: VM vm2: took over the stale lock of 1/0/0 from VM vm-old (not running, locked 1 h ago)\n",
     );
     assert.equal((await lockOf(snap, "0:1:0:0"))?.vm, "vm2");
@@ -175,10 +183,11 @@ Deno.test("hook prestart: a young lock of a stopped VM waits for --stale-after",
   }
 });
 
-Deno.test("hook prestart: a garbage lock file is reported while young, taken over when old", async () => {
+Deno.test("hook prestart: a garbage lock file is free when VMs can be seen, else once old", async () => {
   const [dir, cleanup] = await scratch();
   try {
-    const snap = await demo(dir, { ...NO_VMS, [`${RUN}/0:1:0:0.lock`]: "\u0000\u0001garbage{" });
+    // No ps.txt, no vmm.txt: pptkit cannot tell whether a VM uses the device.
+    const snap = await demo(dir, { [`${RUN}/0:1:0:0.lock`]: "\u0000\u0001garbage{" });
     const young = await hook(snap, "prestart", "--devices", "1/0/0", "vm2");
     assertOneLine(
       young,
@@ -191,6 +200,14 @@ Deno.test("hook prestart: a garbage lock file is reported while young, taken ove
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /took over the unreadable lock of 1\/0\/0 \(written 1 h ago\)/);
     assert.equal((await lockOf(snap, "0:1:0:0"))?.vm, "vm2");
+    // A prestart killed between creating and writing its lock: free at once for the same VM.
+    const seen = await demo(`${dir}/seen`, { ...NO_VMS, [`${RUN}/0:1:0:1.lock`]: "" });
+    const again = await hook(seen, "prestart", "--devices", "1/0/1", "vm2");
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stderr,
+      /took over the empty lock of 1\/0\/1 \(written \d+ s ago: a prestart/,
+    );
   } finally {
     await cleanup();
   }
@@ -409,10 +426,31 @@ Deno.test("list shows Running in: VM for a device only a running VM's lock names
     assert.match(r.stdout, /│ ppt1 +│ pci0:1:0:1: .*│ Available +│/);
     const doc = JSON.parse((await pptkit(["list", "--json", "--snapshot", snap])).stdout);
     assert.deepEqual(doc.devices[0].usedBy, [{ vm: "vm1", source: "lock", running: true }]);
+    // Below the table: who holds what, and since when.
+    assert.match(
+      r.stdout,
+      /\nLocks:\n {2}1\/0\/0 locked by VM vm1 since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d+ s ago\): running \(bhyve pid 4242\)\n$/,
+    );
+    assert.equal(doc.locks.length, 1);
+    assert.equal(doc.locks[0].device, "1/0/0");
+    assert.equal(doc.locks[0].vm, "vm1");
+    assert.equal(doc.locks[0].state, "live");
+    assert.equal(doc.locks[0].bhyvePid, 4242);
+    assert.ok(Math.abs(Date.parse(doc.locks[0].since) - Date.now()) < 60_000);
+    const show = await pptkit(["show", "1/0/0", "--snapshot", snap]);
+    assert.match(
+      show.stdout,
+      /\nlock +held by VM vm1 since .*: running \(bhyve pid 4242\)\n/,
+    );
+    const showJson = JSON.parse(
+      (await pptkit(["show", "1/0/0", "--json", "--snapshot", snap])).stdout,
+    );
+    assert.equal(showJson.lock.vm, "vm1");
     // Once vm1 is gone from ps, the lock alone says nothing.
     await Deno.writeTextFile(`${snap}/ps.txt`, "  PID COMMAND\n");
     const after = await pptkit(["list", "--snapshot", snap]);
     assert.match(after.stdout, /│ ppt0 +│ pci0:1:0:0: .*│ Available +│/);
+    assert.match(after.stdout, /: not running, may be starting \(stale after 120 s\)\n$/);
   } finally {
     await cleanup();
   }
@@ -516,15 +554,18 @@ Deno.test("hook --log FILE appends syslog-style lines for a go and a veto", asyn
     assert.equal((await hook(snap, "prestart", "--log", log, "--devices", "3/0/1", "vm2")).code, 1);
     assert.equal((await hook(snap, "poststop", "--log", log, "vm1")).code, 0);
     const lines = (await Deno.readTextFile(log)).trimEnd().split("\n");
-    assert.equal(lines.length, 3);
+    assert.equal(lines.length, 5);
     const syslog = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ pptkit\[\d+\]: /;
     for (const l of lines) assert.match(l, syslog);
-    assert.match(lines[0], /: prestart VM vm1 may start: holds 1\/0\/0$/);
+    // The go's warnings are logged too, one line each, as stderr shows them.
+    assert.ok(lines[0].endsWith(`: warning: VM vm1: 1/0/0 ${NO_FLR}`), lines[0]);
+    assert.match(lines[1], /: warning: VM vm1: vm1 passes 1\/0\/0 but not 1\/0\/1/);
+    assert.match(lines[2], /: prestart VM vm1 may start: holds 1\/0\/0$/);
     assert.match(
-      lines[1],
+      lines[3],
       /: VM vm2 cannot start: 3\/0\/1 is not on ppt\(4\): igb1 \(igb\) has it$/,
     );
-    assert.match(lines[2], /: poststop VM vm1 stopped: released 1\/0\/0$/);
+    assert.match(lines[4], /: poststop VM vm1 stopped: released 1\/0\/0$/);
   } finally {
     await cleanup();
   }
@@ -587,6 +628,149 @@ Deno.test("check --vm runs the prestart checks without taking locks", async () =
       plain.stdout,
       /error {2}not-on-ppt: 3\/0\/1 is not on ppt\(4\): igb1 \(igb\) has it/,
     );
+  } finally {
+    await cleanup();
+  }
+});
+
+/** A ps.txt in the live capture's format: `[pid, ppid, uid, etimes, comm, args]` rows. */
+function livePs(...rows: [number, number, number, number, string, string][]): string {
+  return "  PID  PPID UID ELAPSED COMMAND  COMMAND\n" +
+    rows.map((r) => r.join(" ") + "\n").join("");
+}
+
+Deno.test("hook prestart: a lock follows its VM's bhyve and its holder; free at once when both are gone", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    // vm1 starts with vm-bhyve: its holder is its `vm _run` loop, pid 4100.
+    const wrapper: [number, number, number, number, string, string] = [
+      4100,
+      1,
+      0,
+      3600,
+      "sh",
+      "/bin/sh /usr/local/sbin/vm _run vm1",
+    ];
+    const snap = await demo(dir, { "ps.txt": livePs(wrapper), "vmm.txt": "" });
+    const start = await hook(snap, "prestart", "--holder", "4100", "--devices", "1/0/0", "vm1");
+    assert.equal(start.code, 0, start.stderr);
+    assert.equal((await lockOf(snap, "0:1:0:0"))?.holder, 4100);
+    // Running: a root bhyve titled vm1.
+    await Deno.writeTextFile(
+      `${snap}/ps.txt`,
+      livePs(wrapper, [4200, 4100, 0, 60, "bhyve", "bhyve: vm1 (bhyve)"]),
+    );
+    const busy = await hook(snap, "prestart", "--devices", "1/0/0", "vm2");
+    assertOneLine(busy, 75, /1\/0\/0 is held by running VM vm1 \(bhyve pid 4200, locked/);
+    // A guest reboot: bhyve exited, the vm _run loop starts the next one. vm1 keeps the device.
+    await Deno.writeTextFile(`${snap}/ps.txt`, livePs(wrapper));
+    const reboot = await hook(snap, "prestart", "--devices", "1/0/0", "vm2");
+    assertOneLine(
+      reboot,
+      75,
+      /^pptkit: VM vm2 cannot start: 1\/0\/0 is held by VM vm1, which is starting or rebooting: it has no bhyve process, but its wrapper \(pid 4100\) runs/,
+    );
+    assert.match(reboot.stderr, /hint: wait until VM vm1 is up or gone/);
+    const again = await hook(snap, "prestart", "--holder", "4100", "--devices", "1/0/0", "vm1");
+    assert.equal(again.code, 0, again.stderr);
+    // vm1 stopped: no bhyve, and vm _run exited (vm-bhyve has no poststop). Free at once.
+    await Deno.writeTextFile(`${snap}/ps.txt`, livePs([1, 0, 0, 9999, "init", "/sbin/init"]));
+    const list = await pptkit(["list", "--snapshot", snap]);
+    assert.match(
+      list.stdout,
+      /1\/0\/0 locked by VM vm1 since .*: free: no bhyve process, and its wrapper, pid 4100, has exited/,
+    );
+    const taken = await hook(snap, "prestart", "--devices", "1/0/0", "vm2");
+    assert.equal(taken.code, 0, taken.stderr);
+    assert.match(
+      taken.stderr,
+      /pptkit: VM vm2: took over the lock of 1\/0\/0 from VM vm1 \(no bhyve process, and its wrapper, pid 4100, has exited; locked \d+ s ago\)\n$/,
+    );
+    assert.equal((await lockOf(snap, "0:1:0:0"))?.vm, "vm2");
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("hook prestart: a forged bhyve title counts for nothing (another user's, or not bhyve)", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const snap = await demo(dir, {
+      "ps.txt": livePs(
+        // `exec -a "bhyve: vm1" sleep 1000` by root, and by user 1001 with a copy named bhyve.
+        [5000, 1, 0, 100, "sleep", "bhyve: vm1 (sleep)"],
+        [5001, 1, 1001, 100, "bhyve", "bhyve: vm1 (bhyve)"],
+      ),
+      "vmm.txt": "",
+      [`${RUN}/0:1:0:0.lock`]: lockText("vm1", Date.now() - 10_000),
+      "root/usr/local/etc/pptkit/vms/vm1.jsonc": '{ "passthru": ["1/0/1"] }\n',
+    });
+    const list = JSON.parse((await pptkit(["list", "--json", "--snapshot", snap])).stdout);
+    assert.equal(list.devices.find((d: { bsf: string }) => d.bsf === "1/0/1").status, "in-use");
+    // The lock's holder (ppid 1 in lockText) is not checked against an older lock without one,
+    // so --stale-after decides for it; vm1's config device is free: vm1 is not running.
+    const r = await hook(snap, "prestart", "--devices", "1/0/1", "vm2");
+    assert.equal(r.code, 0, r.stderr);
+    const bad = await hook(snap, "prestart", "--stale-after", "5", "--devices", "1/0/0", "vm2");
+    assert.equal(bad.code, 0, bad.stderr);
+    assert.match(bad.stderr, /took over the stale lock of 1\/0\/0 from VM vm1 \(not running/);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("hook prestart: a lock dated in the future goes stale with a warning about the clock", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const snap = await demo(dir, {
+      ...NO_VMS,
+      [`${RUN}/0:1:0:0.lock`]: lockText("vm-old", Date.now() + 3 * 3_600_000 + 60_000),
+    });
+    const r = await hook(snap, "prestart", "--stale-after", "0", "--devices", "1/0/0", "vm2");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /^pptkit: warning: VM vm2: 1\/0\/0 has a lock of VM vm-old \(dated 3 h ahead of this host's clock; check the clock\): prestart takes it over$/m,
+    );
+    assert.match(r.stderr, /took over the lock of 1\/0\/0 from VM vm-old \(dated 3 h ahead/);
+    assert.equal((await lockOf(snap, "0:1:0:0"))?.vm, "vm2");
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("hook: --holder must be a process id, and is for prestart (64)", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const snap = await demo(dir);
+    for (const bad of ["x", "0", "-1", "4e3", "12345678901"]) {
+      const r = await hook(snap, "prestart", `--holder=${bad}`, "--devices", "1/0/0", "vm1");
+      assertOneLine(r, 64, new RegExp(`^pptkit: bad --holder "${bad}": expected a process id`));
+    }
+    const post = await hook(snap, "poststop", "--holder", "7", "vm1");
+    assertOneLine(post, 64, /^pptkit: --holder is for prestart$/);
+    assert.deepEqual(await lockFiles(snap), []);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("the run dir's guard: a symlink is refused at once with one line, nothing locked", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const snap = await demo(dir);
+    await Deno.mkdir(`${snap}/${RUN}`, { recursive: true });
+    await Deno.symlink(`${dir}/elsewhere`, `${snap}/${RUN}/.guard`);
+    const r = await hook(snap, "prestart", "--devices", "1/0/0", "vm1");
+    assertOneLine(
+      r,
+      73,
+      /^pptkit: cannot lock \/var\/run\/pptkit\/\.guard: it is a symbolic link, not a lock file pptkit made$/,
+    );
+    assert.match(r.stderr, /hint: remove it \(rm \/var\/run\/pptkit\/\.guard\)/);
+    assert.deepEqual(await lockFiles(snap), []);
+    assert.equal((await Deno.lstat(`${snap}/${RUN}/.guard`)).isSymlink, true);
+    await assert.rejects(Deno.lstat(`${dir}/elsewhere`), Deno.errors.NotFound);
   } finally {
     await cleanup();
   }

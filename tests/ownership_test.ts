@@ -17,8 +17,10 @@ import {
   parseLockName,
   parseLockRecord,
   readLocks,
+  takeoverMessage,
 } from "../core/ownership/locks.ts";
 import {
+  bhyveVmName,
   parsePsBhyve,
   parseVmmList,
   readRunningVms,
@@ -65,14 +67,23 @@ async function writeLock(snap: string, key: string, text: string, mtime?: Date):
   return path;
 }
 
-function record(vm: string, time: number): string {
+function record(vm: string, time: number, holder: number | null = null): string {
   return formatLockRecord({
     vm,
     pid: 4242,
     ppid: 4200,
     time: new Date(time).toISOString(),
     device: "1/0/0",
+    holder,
+    renewed: null,
   });
+}
+
+/** A full ps capture (the live format): `[pid, ppid, uid, etimes, comm, args]` rows. */
+function fullPs(...rows: [number, number, number, number, string, string][]): string {
+  return "  PID  PPID UID ELAPSED COMMAND   COMMAND\n" +
+    rows.map(([pid, ppid, uid, e, comm, args]) => `${pid} ${ppid} ${uid} ${e} ${comm} ${args}\n`)
+      .join("");
 }
 
 Deno.test("parsePsBhyve() reads bhyve: NAME titles and skips everything else", () => {
@@ -133,7 +144,22 @@ Deno.test("parseLockRecord() accepts what formatLockRecord() writes and nothing 
     ppid: 4200,
     time: "2026-11-27T02:36:02.000Z",
     device: "1/0/0",
+    holder: null,
+    renewed: null,
   });
+  const held = parseLockRecord(
+    formatLockRecord({
+      ...parseLockRecord(record("vm1", NOW, 977))!,
+      renewed: "2026-11-27T03:00:00.000Z",
+    }),
+  );
+  assert.equal(held?.holder, 977);
+  assert.equal(held?.renewed, "2026-11-27T03:00:00.000Z");
+  assert.ok(!record("vm1", NOW).includes("renewed"), "renewed is written only when set");
+  for (const bad of ["0", "-1", "1.5", '"977"']) {
+    const text = record("vm1", NOW).replace('"holder":null', `"holder":${bad}`);
+    assert.equal(parseLockRecord(text)?.holder, null, bad);
+  }
   for (
     const bad of [
       "",
@@ -159,16 +185,115 @@ Deno.test("lockState() tells own, live, young, unknown, stale and garbage apart"
     since,
   });
   const running = runningVmsFrom(" 1 bhyve: vm2 (bhyve)\n", "");
+  const blind = runningVmsFrom(null, null);
   const old = NOW - 600_000;
   assert.equal(lockState(at("vm1", old), "vm1", running, NOW, STALE), "own");
   assert.equal(lockState(at("vm2", old), "vm1", running, NOW, STALE), "live");
   assert.equal(lockState(at("vm3", NOW - 1000), "vm1", running, NOW, STALE), "young");
   assert.equal(lockState(at("vm3", old), "vm1", running, NOW, STALE), "stale");
-  assert.equal(lockState(at("vm3", old), "vm1", runningVmsFrom(null, null), NOW, STALE), "unknown");
-  assert.equal(lockState(at(null, old), "vm1", running, NOW, STALE), "garbage-stale");
-  assert.equal(lockState(at(null, NOW), "vm1", running, NOW, STALE), "garbage-young");
+  assert.equal(lockState(at("vm3", old), "vm1", blind, NOW, STALE), "unknown");
+  // A file that is no lock: free when pptkit sees which VMs run, else judged by its age.
+  assert.equal(lockState(at(null, NOW), "vm1", running, NOW, STALE), "garbage-stale");
+  assert.equal(lockState(at(null, old), "vm1", blind, NOW, STALE), "garbage-stale");
+  assert.equal(lockState(at(null, NOW), "vm1", blind, NOW, STALE), "garbage-young");
   assert.ok(isBusy("live") && isBusy("young") && isBusy("unknown") && isBusy("garbage-young"));
+  assert.ok(isBusy("starting"));
   assert.ok(!isBusy("own") && !isBusy("stale") && !isBusy("garbage-stale"));
+  assert.ok(!isBusy("stopped") && !isBusy("future"));
+});
+
+Deno.test("lockState(): a lock dated in the future is free (with --stale-after 0 too), not 0 s old", () => {
+  const future = NOW + 3 * 3_600_000;
+  const lock = {
+    address: parseBsf("1/0/0"),
+    path: "/x",
+    record: parseLockRecord(record("vm2", future, 977)),
+    raw: "",
+    since: future,
+  };
+  const ps = runningVmsFrom(
+    fullPs([977, 1, 0, 99_999, "sh", "/bin/sh /usr/local/sbin/vm _run vm2"]),
+    null,
+  );
+  for (const running of [NOBODY, runningVmsFrom(null, null), ps]) {
+    for (const stale of [0, STALE]) {
+      assert.equal(lockState(lock, "vm1", running, NOW, stale), "future");
+    }
+  }
+  assert.equal(
+    takeoverMessage(lock, "future", NOW),
+    "took over the lock of 1/0/0 from VM vm2 (dated 3 h ahead of this host's clock; check the clock)",
+  );
+  // Within a second of slack it is simply young.
+  assert.equal(lockState({ ...lock, since: NOW + 500 }, "vm1", NOBODY, NOW, STALE), "young");
+  // Garbage with an mtime in the future is free even where nothing can be seen.
+  assert.equal(
+    lockState(
+      { ...lock, record: null, since: future },
+      "vm1",
+      runningVmsFrom(null, null),
+      NOW,
+      STALE,
+    ),
+    "garbage-stale",
+  );
+});
+
+Deno.test("parsePs() of the live capture: only root processes whose executable is bhyve are VMs", () => {
+  const ps = fullPs(
+    [1, 0, 0, 5000, "init", "/sbin/init"],
+    [977, 900, 0, 3600, "bhyve", "bhyve: vm1 (bhyve)"],
+    [978, 900, 0, 2, "bhyve", "/usr/sbin/bhyve -c 2 -m 4G -S -s 0,hostbridge web-02"],
+    // Forged: a title set with exec -a by root's sleep, and root's sh running a copy named bhyve.
+    [979, 1, 0, 10, "sleep", "bhyve: vm2 (sleep)"],
+    [980, 1, 0, 10, "sh", "bhyve: vm3"],
+    // Another user's bhyve-named executable with a bhyve title: not root.
+    [981, 1, 1001, 10, "bhyve", "bhyve: vm4 (bhyve)"],
+    [982, 1, 0, 10, "bhyve", "bhyve -h"],
+  );
+  const r = runningVmsFrom(ps, null);
+  assert.deepEqual([...r.pids], [["vm1", 977], ["web-02", 978]]);
+  assert.deepEqual([...r.names].sort(), ["vm1", "web-02"]);
+  assert.equal(r.processes?.get(980)?.comm, "sh");
+  assert.equal(r.processes?.get(977)?.elapsed, 3600);
+  assert.equal(r.processes?.has(981), false, "only root processes are kept");
+  // The older pid,command capture: titles count (a snapshot's own record), processes unknown.
+  const older = runningVmsFrom("  PID COMMAND\n 979 bhyve: vm2 (bhyve)\n", null);
+  assert.deepEqual([...older.names], ["vm2"]);
+  assert.equal(older.processes, null);
+  assert.equal(bhyveVmName("bhyve: a b"), null, "a title with a blank names no VM");
+});
+
+Deno.test("lockState(): a lock holds while its holder runs, and is free at once when it is gone", () => {
+  const locked = NOW - 7 * 86_400_000; // a week ago: age plays no part
+  const lock = {
+    address: parseBsf("1/0/0"),
+    path: "/x",
+    record: parseLockRecord(record("vm2", locked, 4100)),
+    raw: "",
+    since: locked,
+  };
+  const wrapper = (pid: number, uid: number, elapsed: number) =>
+    runningVmsFrom(fullPs([pid, 1, uid, elapsed, "sh", "/bin/sh /usr/local/sbin/vm _run vm2"]), "");
+  // Rebooting: vm2's bhyve exited, its vm _run loop (the holder) runs on.
+  assert.equal(lockState(lock, "vm1", wrapper(4100, 0, 8 * 86_400), NOW, STALE), "starting");
+  // The guest stopped: vm _run exited, and vm-bhyve runs no poststop.
+  assert.equal(lockState(lock, "vm1", wrapper(4200, 0, 8 * 86_400), NOW, STALE), "stopped");
+  // The pid was reused by a process that started after the lock: not the holder.
+  assert.equal(lockState(lock, "vm1", wrapper(4100, 0, 60), NOW, STALE), "stopped");
+  // Another user's process with that pid is not the holder either.
+  assert.equal(lockState(lock, "vm1", wrapper(4100, 1001, 8 * 86_400), NOW, STALE), "stopped");
+  // While vm2 runs, its bhyve holds it whatever the holder does.
+  const up = runningVmsFrom(fullPs([977, 4100, 0, 100, "bhyve", "bhyve: vm2 (bhyve)"]), null);
+  assert.equal(lockState(lock, "vm1", up, NOW, STALE), "live");
+  // A lock of an older pptkit names no holder: --stale-after decides.
+  const legacy = { ...lock, record: parseLockRecord(record("vm2", NOW - 1000)), since: NOW - 1000 };
+  assert.equal(lockState(legacy, "vm1", wrapper(4100, 0, 99), NOW, STALE), "young");
+  assert.equal(
+    takeoverMessage(lock, "stopped", NOW),
+    "took over the lock of 1/0/0 from VM vm2 (no bhyve process, and its wrapper, pid 4100, " +
+      "has exited; locked 7 days ago)",
+  );
 });
 
 Deno.test("acquireLocks() creates one JSON lock per device, and the same VM keeps them", async () => {
@@ -178,7 +303,7 @@ Deno.test("acquireLocks() creates one JSON lock per device, and the same VM keep
     const devices = [parseBsf("1/0/0"), parseBsf("1/0/1")];
     const options = {
       runDir: RUN,
-      owner: { vm: "vm1", pid: 10, ppid: 9, now: NOW },
+      owner: { vm: "vm1", pid: 10, ppid: 9, holder: 9, now: NOW },
       staleAfterMs: STALE,
       running: NOBODY,
     };
@@ -193,7 +318,7 @@ Deno.test("acquireLocks() creates one JSON lock per device, and the same VM keep
     // A guest reboot: prestart again, later, from another pid.
     const again = await acquireLocks(host, devices, {
       ...options,
-      owner: { vm: "vm1", pid: 11, ppid: 9, now: NOW + 5000 },
+      owner: { vm: "vm1", pid: 11, ppid: 9, holder: 9, now: NOW + 5000 },
     });
     assert.ok(again.ok);
     assert.equal(again.created.length, 0);
@@ -213,7 +338,7 @@ Deno.test("acquireLocks() refuses a live VM's device and removes what it made (a
     const running = runningVmsFrom(" 77 bhyve: vm2 (bhyve)\n", "vm2\n");
     const result = await acquireLocks(host, [parseBsf("1/0/0"), parseBsf("1/0/1")], {
       runDir: RUN,
-      owner: { vm: "vm1", pid: 10, ppid: null, now: NOW },
+      owner: { vm: "vm1", pid: 10, ppid: null, holder: null, now: NOW },
       staleAfterMs: STALE,
       running,
     });
@@ -242,7 +367,7 @@ Deno.test("acquireLocks() takes over a stale lock and an old garbage file", asyn
     const host = await SnapshotHost.open(snap);
     const result = await acquireLocks(host, [parseBsf("1/0/0"), parseBsf("1/0/1")], {
       runDir: RUN,
-      owner: { vm: "vm1", pid: 10, ppid: null, now: NOW },
+      owner: { vm: "vm1", pid: 10, ppid: null, holder: null, now: NOW },
       staleAfterMs: STALE,
       running: NOBODY,
     });
@@ -274,7 +399,7 @@ Deno.test("acquireLocks() leaves a young lock of a VM that is not running (it ma
     const host = await SnapshotHost.open(snap);
     const options = {
       runDir: RUN,
-      owner: { vm: "vm1", pid: 10, ppid: null, now: NOW },
+      owner: { vm: "vm1", pid: 10, ppid: null, holder: null, now: NOW },
       staleAfterMs: STALE,
       running: NOBODY,
     };
@@ -285,7 +410,11 @@ Deno.test("acquireLocks() leaves a young lock of a VM that is not running (it ma
       young.message,
       /held by VM vm2, locked 10 s ago by pid 4242: it is probably starting/,
     );
-    const garbage = await acquireLocks(host, [parseBsf("1/0/1")], options);
+    // Where pptkit cannot see which VMs run, a young file that is no lock is left alone.
+    const garbage = await acquireLocks(host, [parseBsf("1/0/1")], {
+      ...options,
+      running: runningVmsFrom(null, null),
+    });
     assert.ok(!garbage.ok);
     assert.equal(garbage.state, "garbage-young");
     assert.match(garbage.message, /^1\/0\/1 has an unreadable lock file .*0:1:0:1\.lock/);
@@ -296,6 +425,68 @@ Deno.test("acquireLocks() leaves a young lock of a VM that is not running (it ma
     });
     assert.ok(now.ok);
     assert.equal(now.takenOver.length, 2);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("acquireLocks(): an empty lock left by a killed prestart is free at once, for the same VM too", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const snap = await demoCopy(dir);
+    await writeLock(snap, "0:1:0:0", "", new Date(NOW - 1000));
+    const host = await SnapshotHost.open(snap);
+    const result = await acquireLocks(host, [parseBsf("1/0/0")], {
+      runDir: RUN,
+      owner: { vm: "vm1", pid: 10, ppid: 9, holder: 9, now: NOW },
+      staleAfterMs: STALE,
+      running: NOBODY,
+    });
+    assert.ok(result.ok, "not vetoed for 120 s");
+    assert.deepEqual(result.takenOver.map((t) => t.message), [
+      "took over the empty lock of 1/0/0 (written 1 s ago: a prestart was stopped before it " +
+      "wrote the lock)",
+    ]);
+    assert.equal((await readLocks(host, RUN))[0].record?.vm, "vm1");
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("acquireLocks(): the same VM's prestart with another holder renews the lock, time kept", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const host = await SnapshotHost.open(await demoCopy(dir));
+    const devices = [parseBsf("1/0/0")];
+    const base = { runDir: RUN, staleAfterMs: STALE, running: NOBODY };
+    // CBSD: master_prestart.d first (holder: bstart), then the bhyverun_wrapper shim.
+    const first = await acquireLocks(host, devices, {
+      ...base,
+      owner: { vm: "vm1", pid: 10, ppid: 9, holder: 8, now: NOW },
+    });
+    assert.ok(first.ok);
+    const second = await acquireLocks(host, devices, {
+      ...base,
+      owner: { vm: "vm1", pid: 12, ppid: 11, holder: 11, now: NOW + 3000 },
+    });
+    assert.ok(second.ok);
+    assert.deepEqual(second.kept.length, 1);
+    assert.deepEqual(second.renewed.length, 1);
+    const [lock] = await readLocks(host, RUN);
+    assert.equal(lock.record?.holder, 11);
+    assert.equal(lock.record?.pid, 12);
+    assert.equal(lock.since, NOW, "held since the first prestart");
+    assert.equal(lock.record?.renewed, new Date(NOW + 3000).toISOString());
+    // The same holder again (vm-bhyve's reboot loop) leaves the file as it is.
+    const before = await Deno.readTextFile(host.realPath(lock.path));
+    const third = await acquireLocks(host, devices, {
+      ...base,
+      owner: { vm: "vm1", pid: 13, ppid: 11, holder: 11, now: NOW + 9000 },
+    });
+    assert.ok(third.ok && third.renewed.length === 0);
+    assert.equal(await Deno.readTextFile(host.realPath(lock.path)), before);
+    const names = [...Deno.readDirSync(host.realPath(RUN))].map((e) => e.name);
+    assert.deepEqual(names, ["0:1:0:0.lock"], "no temporary file stays behind");
   } finally {
     await cleanup();
   }
@@ -420,6 +611,46 @@ Deno.test("parallel prestart: of processes started together, exactly one gets th
       }
       const lock = parseLockRecord(await Deno.readTextFile(`${runDir}/0:1:0:0.lock`));
       assert.equal(lock?.vm, winners[0]);
+      await Deno.remove(`${runDir}/0:1:0:0.lock`);
+    }
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("parallel prestart, live ps format: the winner's lock holds while its holder runs, 10 rounds", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    // The racers' holder is their caller, this test process: a root process started long ago.
+    const snap = await demoCopy(dir, {
+      "ps.txt": fullPs([Deno.pid, 1, 0, 86_400, "deno", "deno test"]),
+    });
+    const runDir = `${snap}/root${RUN}`;
+    for (let round = 0; round < 10; round++) {
+      const racers = ["a", "b", "c"].map((r) => `vm-${r}${round}`);
+      const results = await Promise.all(
+        racers.map((vm) =>
+          pptkit(["hook", "prestart", "--snapshot", snap, "--devices", "1/0/0", vm])
+        ),
+      );
+      const codes = results.map((r) => r.code);
+      const winners = racers.filter((_, i) => codes[i] === 0);
+      assert.equal(winners.length, 1, `round ${round}: exactly one winner: ${codes}`);
+      for (const [i, r] of results.entries()) {
+        if (codes[i] === 0) continue;
+        assert.equal(codes[i], 75, r.stderr);
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `^pptkit: VM ${racers[i]} cannot start: 1/0/0 is held by VM ${winners[0]}, ` +
+              `which is starting or rebooting: it has no bhyve process, but its wrapper ` +
+              `\\(pid ${Deno.pid}\\) runs`,
+          ),
+        );
+      }
+      const lock = parseLockRecord(await Deno.readTextFile(`${runDir}/0:1:0:0.lock`));
+      assert.equal(lock?.vm, winners[0]);
+      assert.equal(lock?.holder, Deno.pid);
       await Deno.remove(`${runDir}/0:1:0:0.lock`);
     }
   } finally {
