@@ -17,10 +17,8 @@ import {
   parseLockName,
   parseLockRecord,
   readLocks,
-  takeoverMessage,
 } from "../core/ownership/locks.ts";
 import {
-  bhyveVmName,
   parsePsBhyve,
   parseVmmList,
   readRunningVms,
@@ -202,100 +200,6 @@ Deno.test("lockState() tells own, live, young, unknown, stale and garbage apart"
   assert.ok(!isBusy("stopped") && !isBusy("future"));
 });
 
-Deno.test("lockState(): a lock dated in the future is free (with --stale-after 0 too), not 0 s old", () => {
-  const future = NOW + 3 * 3_600_000;
-  const lock = {
-    address: parseBsf("1/0/0"),
-    path: "/x",
-    record: parseLockRecord(record("vm2", future, 977)),
-    raw: "",
-    since: future,
-  };
-  const ps = runningVmsFrom(
-    fullPs([977, 1, 0, 99_999, "sh", "/bin/sh /usr/local/sbin/vm _run vm2"]),
-    null,
-  );
-  for (const running of [NOBODY, runningVmsFrom(null, null), ps]) {
-    for (const stale of [0, STALE]) {
-      assert.equal(lockState(lock, "vm1", running, NOW, stale), "future");
-    }
-  }
-  assert.equal(
-    takeoverMessage(lock, "future", NOW),
-    "took over the lock of 1/0/0 from VM vm2 (dated 3 h ahead of this host's clock; check the clock)",
-  );
-  // Within a second of slack it is simply young.
-  assert.equal(lockState({ ...lock, since: NOW + 500 }, "vm1", NOBODY, NOW, STALE), "young");
-  // Garbage with an mtime in the future is free even where nothing can be seen.
-  assert.equal(
-    lockState(
-      { ...lock, record: null, since: future },
-      "vm1",
-      runningVmsFrom(null, null),
-      NOW,
-      STALE,
-    ),
-    "garbage-stale",
-  );
-});
-
-Deno.test("parsePs() of the live capture: only root processes whose executable is bhyve are VMs", () => {
-  const ps = fullPs(
-    [1, 0, 0, 5000, "init", "/sbin/init"],
-    [977, 900, 0, 3600, "bhyve", "bhyve: vm1 (bhyve)"],
-    [978, 900, 0, 2, "bhyve", "/usr/sbin/bhyve -c 2 -m 4G -S -s 0,hostbridge web-02"],
-    // Forged: a title set with exec -a by root's sleep, and root's sh running a copy named bhyve.
-    [979, 1, 0, 10, "sleep", "bhyve: vm2 (sleep)"],
-    [980, 1, 0, 10, "sh", "bhyve: vm3"],
-    // Another user's bhyve-named executable with a bhyve title: not root.
-    [981, 1, 1001, 10, "bhyve", "bhyve: vm4 (bhyve)"],
-    [982, 1, 0, 10, "bhyve", "bhyve -h"],
-  );
-  const r = runningVmsFrom(ps, null);
-  assert.deepEqual([...r.pids], [["vm1", 977], ["web-02", 978]]);
-  assert.deepEqual([...r.names].sort(), ["vm1", "web-02"]);
-  assert.equal(r.processes?.get(980)?.comm, "sh");
-  assert.equal(r.processes?.get(977)?.elapsed, 3600);
-  assert.equal(r.processes?.has(981), false, "only root processes are kept");
-  // The older pid,command capture: titles count (a snapshot's own record), processes unknown.
-  const older = runningVmsFrom("  PID COMMAND\n 979 bhyve: vm2 (bhyve)\n", null);
-  assert.deepEqual([...older.names], ["vm2"]);
-  assert.equal(older.processes, null);
-  assert.equal(bhyveVmName("bhyve: a b"), null, "a title with a blank names no VM");
-});
-
-Deno.test("lockState(): a lock holds while its holder runs, and is free at once when it is gone", () => {
-  const locked = NOW - 7 * 86_400_000; // a week ago: age plays no part
-  const lock = {
-    address: parseBsf("1/0/0"),
-    path: "/x",
-    record: parseLockRecord(record("vm2", locked, 4100)),
-    raw: "",
-    since: locked,
-  };
-  const wrapper = (pid: number, uid: number, elapsed: number) =>
-    runningVmsFrom(fullPs([pid, 1, uid, elapsed, "sh", "/bin/sh /usr/local/sbin/vm _run vm2"]), "");
-  // Rebooting: vm2's bhyve exited, its vm _run loop (the holder) runs on.
-  assert.equal(lockState(lock, "vm1", wrapper(4100, 0, 8 * 86_400), NOW, STALE), "starting");
-  // The guest stopped: vm _run exited, and vm-bhyve runs no poststop.
-  assert.equal(lockState(lock, "vm1", wrapper(4200, 0, 8 * 86_400), NOW, STALE), "stopped");
-  // The pid was reused by a process that started after the lock: not the holder.
-  assert.equal(lockState(lock, "vm1", wrapper(4100, 0, 60), NOW, STALE), "stopped");
-  // Another user's process with that pid is not the holder either.
-  assert.equal(lockState(lock, "vm1", wrapper(4100, 1001, 8 * 86_400), NOW, STALE), "stopped");
-  // While vm2 runs, its bhyve holds it whatever the holder does.
-  const up = runningVmsFrom(fullPs([977, 4100, 0, 100, "bhyve", "bhyve: vm2 (bhyve)"]), null);
-  assert.equal(lockState(lock, "vm1", up, NOW, STALE), "live");
-  // A lock of an older pptkit names no holder: --stale-after decides.
-  const legacy = { ...lock, record: parseLockRecord(record("vm2", NOW - 1000)), since: NOW - 1000 };
-  assert.equal(lockState(legacy, "vm1", wrapper(4100, 0, 99), NOW, STALE), "young");
-  assert.equal(
-    takeoverMessage(lock, "stopped", NOW),
-    "took over the lock of 1/0/0 from VM vm2 (no bhyve process, and its wrapper, pid 4100, " +
-      "has exited; locked 7 days ago)",
-  );
-});
-
 Deno.test("acquireLocks() creates one JSON lock per device, and the same VM keeps them", async () => {
   const [dir, cleanup] = await scratch();
   try {
@@ -430,68 +334,6 @@ Deno.test("acquireLocks() leaves a young lock of a VM that is not running (it ma
   }
 });
 
-Deno.test("acquireLocks(): an empty lock left by a killed prestart is free at once, for the same VM too", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
-    const snap = await demoCopy(dir);
-    await writeLock(snap, "0:1:0:0", "", new Date(NOW - 1000));
-    const host = await SnapshotHost.open(snap);
-    const result = await acquireLocks(host, [parseBsf("1/0/0")], {
-      runDir: RUN,
-      owner: { vm: "vm1", pid: 10, ppid: 9, holder: 9, now: NOW },
-      staleAfterMs: STALE,
-      running: NOBODY,
-    });
-    assert.ok(result.ok, "not vetoed for 120 s");
-    assert.deepEqual(result.takenOver.map((t) => t.message), [
-      "took over the empty lock of 1/0/0 (written 1 s ago: a prestart was stopped before it " +
-      "wrote the lock)",
-    ]);
-    assert.equal((await readLocks(host, RUN))[0].record?.vm, "vm1");
-  } finally {
-    await cleanup();
-  }
-});
-
-Deno.test("acquireLocks(): the same VM's prestart with another holder renews the lock, time kept", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
-    const host = await SnapshotHost.open(await demoCopy(dir));
-    const devices = [parseBsf("1/0/0")];
-    const base = { runDir: RUN, staleAfterMs: STALE, running: NOBODY };
-    // CBSD: master_prestart.d first (holder: bstart), then the bhyverun_wrapper shim.
-    const first = await acquireLocks(host, devices, {
-      ...base,
-      owner: { vm: "vm1", pid: 10, ppid: 9, holder: 8, now: NOW },
-    });
-    assert.ok(first.ok);
-    const second = await acquireLocks(host, devices, {
-      ...base,
-      owner: { vm: "vm1", pid: 12, ppid: 11, holder: 11, now: NOW + 3000 },
-    });
-    assert.ok(second.ok);
-    assert.deepEqual(second.kept.length, 1);
-    assert.deepEqual(second.renewed.length, 1);
-    const [lock] = await readLocks(host, RUN);
-    assert.equal(lock.record?.holder, 11);
-    assert.equal(lock.record?.pid, 12);
-    assert.equal(lock.since, NOW, "held since the first prestart");
-    assert.equal(lock.record?.renewed, new Date(NOW + 3000).toISOString());
-    // The same holder again (vm-bhyve's reboot loop) leaves the file as it is.
-    const before = await Deno.readTextFile(host.realPath(lock.path));
-    const third = await acquireLocks(host, devices, {
-      ...base,
-      owner: { vm: "vm1", pid: 13, ppid: 11, holder: 11, now: NOW + 9000 },
-    });
-    assert.ok(third.ok && third.renewed.length === 0);
-    assert.equal(await Deno.readTextFile(host.realPath(lock.path)), before);
-    const names = [...Deno.readDirSync(host.realPath(RUN))].map((e) => e.name);
-    assert.deepEqual(names, ["0:1:0:0.lock"], "no temporary file stays behind");
-  } finally {
-    await cleanup();
-  }
-});
-
 Deno.test("releaseLocks() removes only the VM's own locks", async () => {
   const [dir, cleanup] = await scratch();
   try {
@@ -582,37 +424,46 @@ Deno.test("the start check: a missing acpidump is a warning; a running holder ma
   }
 });
 
+/**
+ * `rounds` rounds of three prestarts for 1/0/0 started together on `snap`: exactly one wins,
+ * the others get 75 and the line that names the winner (`loser` checks more of it).
+ */
+async function race(snap: string, rounds: number, loser: (stderr: string, winner: string) => void) {
+  const runDir = `${snap}/root${RUN}`;
+  for (let round = 0; round < rounds; round++) {
+    const racers = ["a", "b", "c"].map((r) => `vm-${r}${round}`);
+    const results = await Promise.all(
+      racers.map((vm) =>
+        pptkit(["hook", "prestart", "--snapshot", snap, "--devices", "1/0/0", vm])
+      ),
+    );
+    const codes = results.map((r) => r.code);
+    const winners = racers.filter((_, i) => codes[i] === 0);
+    assert.equal(winners.length, 1, `round ${round}: exactly one winner: ${codes}`);
+    assert.equal(
+      codes.filter((c) => c === 75).length,
+      racers.length - 1,
+      `round ${round}: ${codes}`,
+    );
+    for (const [i, r] of results.entries()) {
+      if (codes[i] !== 75) continue;
+      assert.match(
+        r.stderr,
+        new RegExp(`^pptkit: VM ${racers[i]} cannot start: 1/0/0 is held by VM ${winners[0]}`),
+      );
+      loser(r.stderr, winners[0]);
+    }
+    const lock = parseLockRecord(await Deno.readTextFile(`${runDir}/0:1:0:0.lock`));
+    assert.equal(lock?.vm, winners[0]);
+    await Deno.remove(`${runDir}/0:1:0:0.lock`);
+  }
+}
+
 Deno.test("parallel prestart: of processes started together, exactly one gets the device, 20 rounds", async () => {
   const [dir, cleanup] = await scratch();
   try {
     const snap = await demoCopy(dir, { "ps.txt": "  PID COMMAND\n", "vmm.txt": "" });
-    const runDir = `${snap}/root${RUN}`;
-    for (let round = 0; round < 20; round++) {
-      const racers = ["a", "b", "c"].map((r) => `vm-${r}${round}`);
-      const results = await Promise.all(
-        racers.map((vm) =>
-          pptkit(["hook", "prestart", "--snapshot", snap, "--devices", "1/0/0", vm])
-        ),
-      );
-      const codes = results.map((r) => r.code);
-      const winners = racers.filter((_, i) => codes[i] === 0);
-      assert.equal(winners.length, 1, `round ${round}: exactly one winner: ${codes}`);
-      assert.equal(
-        codes.filter((c) => c === 75).length,
-        racers.length - 1,
-        `round ${round}: ${codes}`,
-      );
-      for (const [i, r] of results.entries()) {
-        if (codes[i] !== 75) continue;
-        assert.match(
-          r.stderr,
-          new RegExp(`^pptkit: VM ${racers[i]} cannot start: 1/0/0 is held by VM ${winners[0]}`),
-        );
-      }
-      const lock = parseLockRecord(await Deno.readTextFile(`${runDir}/0:1:0:0.lock`));
-      assert.equal(lock?.vm, winners[0]);
-      await Deno.remove(`${runDir}/0:1:0:0.lock`);
-    }
+    await race(snap, 20, () => {});
   } finally {
     await cleanup();
   }
@@ -625,34 +476,15 @@ Deno.test("parallel prestart, live ps format: the winner's lock holds while its 
     const snap = await demoCopy(dir, {
       "ps.txt": fullPs([Deno.pid, 1, 0, 86_400, "deno", "deno test"]),
     });
-    const runDir = `${snap}/root${RUN}`;
-    for (let round = 0; round < 10; round++) {
-      const racers = ["a", "b", "c"].map((r) => `vm-${r}${round}`);
-      const results = await Promise.all(
-        racers.map((vm) =>
-          pptkit(["hook", "prestart", "--snapshot", snap, "--devices", "1/0/0", vm])
+    await race(snap, 10, (stderr) => {
+      assert.match(
+        stderr,
+        new RegExp(
+          `which is starting or rebooting: it has no bhyve process, but its wrapper ` +
+            `\\(pid ${Deno.pid}\\) runs`,
         ),
       );
-      const codes = results.map((r) => r.code);
-      const winners = racers.filter((_, i) => codes[i] === 0);
-      assert.equal(winners.length, 1, `round ${round}: exactly one winner: ${codes}`);
-      for (const [i, r] of results.entries()) {
-        if (codes[i] === 0) continue;
-        assert.equal(codes[i], 75, r.stderr);
-        assert.match(
-          r.stderr,
-          new RegExp(
-            `^pptkit: VM ${racers[i]} cannot start: 1/0/0 is held by VM ${winners[0]}, ` +
-              `which is starting or rebooting: it has no bhyve process, but its wrapper ` +
-              `\\(pid ${Deno.pid}\\) runs`,
-          ),
-        );
-      }
-      const lock = parseLockRecord(await Deno.readTextFile(`${runDir}/0:1:0:0.lock`));
-      assert.equal(lock?.vm, winners[0]);
-      assert.equal(lock?.holder, Deno.pid);
-      await Deno.remove(`${runDir}/0:1:0:0.lock`);
-    }
+    });
   } finally {
     await cleanup();
   }

@@ -331,3 +331,26 @@ for (
     }
   });
 }
+
+Deno.test("README's Hooks table and the man page's HOOKS name every shim, and which can stop a start", async () => {
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  const section = readme.slice(readme.indexOf("\n## Hooks\n"), readme.indexOf("\n## Snapshots\n"));
+  const rows = section.split("\n").filter((l) => l.startsWith("| "));
+  const man = await Deno.readTextFile(`${ROOT}docs/pptkit.8`);
+  const hooks = man.slice(man.indexOf(".Sh HOOKS"), man.indexOf(".Sh ENVIRONMENT"));
+  for (const name of SHIMS) {
+    assert.ok(rows.some((r) => r.includes(`\`${name}`)), `README's Hooks table names ${name}`);
+    assert.match(hooks, new RegExp(`\\n\\.It Pa ${name}\\n`), `the man page's HOOKS names ${name}`);
+  }
+  // What tests/wrappers_test.ts shows: vm-bhyve and master_prestart.d cannot stop a start,
+  // CBSD's bhyverun_wrapper, bmd and libvirt can.
+  const row = (shim: string) => rows.find((r) => r.includes(`\`${shim}\``))!;
+  for (const shim of ["vm-bhyve-prestart", "cbsd-master_prestart"]) {
+    assert.match(row(shim), /\*\*cannot stop the start\*\*/, shim);
+  }
+  for (const shim of ["cbsd-bhyverun", "bmd-hook", "libvirt-bhyve"]) {
+    assert.match(row(shim), /\| stops it|fail the start/, shim);
+  }
+  assert.match(hooks, /vm-bhyve ignores its exit status, so a veto cannot stop the start/);
+  assert.match(hooks, /advisory, CBSD ignores its exit status/);
+});

@@ -106,12 +106,8 @@ export function parseLockName(name: string): PciAddress | null {
 /** The text of a lock file (`renewed` only when set). */
 export function formatLockRecord(record: LockRecord): string {
   const { renewed, ...rest } = record;
-  return JSON.stringify({
-    schema: LOCK_SCHEMA,
-    ...rest,
-    ...(renewed === null ? {} : { renewed }),
-  }) +
-    "\n";
+  const fields = renewed === null ? rest : { ...rest, renewed };
+  return JSON.stringify({ schema: LOCK_SCHEMA, ...fields }) + "\n";
 }
 
 /** A pid as a lock records it: a whole number above 0; null otherwise. */
