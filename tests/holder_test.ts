@@ -8,42 +8,26 @@ import assert from "node:assert/strict";
 import { parseBsf } from "../core/address.ts";
 import { SnapshotHost } from "../core/host/snapshot.ts";
 import { acquireLocks } from "../core/ownership/acquire.ts";
-import {
-  formatLockRecord,
-  lockState,
-  parseLockRecord,
-  readLocks,
-  takeoverMessage,
-} from "../core/ownership/locks.ts";
+import { lockState, parseLockRecord, readLocks, takeoverMessage } from "../core/ownership/locks.ts";
 import { bhyveVmName, runningVmsFrom } from "../core/ownership/running.ts";
-import { errorLines, pptkit, type RunResult, scratch } from "./helpers.ts";
-import { demoSnapshot, livePs, lockNames } from "./wrappers.ts";
+import { pptkit, scratch } from "./helpers.ts";
+import {
+  assertOneLine,
+  hook,
+  legacyLock,
+  lockNames,
+  lockOf,
+  lockRecordText,
+  SNAP_RUN,
+} from "./locks.ts";
+import { demoSnapshot, livePs } from "./wrappers.ts";
 
 const RUN = "/var/run/pptkit";
-const SNAP_RUN = `root${RUN}`;
 const NOW = Date.parse("2026-11-27T02:36:02Z");
 const STALE = 120_000;
 /** An older ps.txt with no bhyve in it, and an empty /dev/vmm: VMs are seen, processes not. */
 const NOBODY = runningVmsFrom("  PID COMMAND\n", "");
 const NO_VMS = { "ps.txt": "  PID COMMAND\n", "vmm.txt": "" };
-
-/** A lock record as text (no holder: an older pptkit's lock, unless one is given). */
-function record(vm: string, time: number, holder: number | null = null): string {
-  return formatLockRecord({
-    vm,
-    pid: 4242,
-    ppid: 4200,
-    time: new Date(time).toISOString(),
-    device: "1/0/0",
-    holder,
-    renewed: null,
-  });
-}
-
-/** The lock text of an older pptkit (no holder), as hook tests plant it. */
-function lockText(vm: string, time: number): string {
-  return record(vm, time);
-}
 
 /** Writes a lock file into a snapshot's run dir. */
 async function writeLock(snap: string, key: string, text: string, mtime?: Date): Promise<void> {
@@ -53,29 +37,12 @@ async function writeLock(snap: string, key: string, text: string, mtime?: Date):
   if (mtime !== undefined) await Deno.utime(path, mtime, mtime);
 }
 
-function hook(snap: string, ...args: string[]): Promise<RunResult> {
-  return pptkit(["hook", ...args, "--snapshot", snap]);
-}
-
-async function lockOf(snap: string, key: string) {
-  return parseLockRecord(await Deno.readTextFile(`${snap}/${SNAP_RUN}/${key}.lock`));
-}
-
-/** The one-line error contract: `pptkit: ...`, maybe `hint: ...`, the exit code, no trace. */
-function assertOneLine(r: RunResult, code: number, pattern: RegExp) {
-  assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);
-  const lines = errorLines(r.stderr);
-  assert.ok(lines.length >= 1 && lines.length <= 2, `one or two lines: ${r.stderr}`);
-  assert.match(lines[0], pattern);
-  if (lines.length === 2) assert.ok(lines[1].startsWith("hint: "), lines[1]);
-}
-
 Deno.test("lockState(): a lock dated in the future is free (with --stale-after 0 too), not 0 s old", () => {
   const future = NOW + 3 * 3_600_000;
   const lock = {
     address: parseBsf("1/0/0"),
     path: "/x",
-    record: parseLockRecord(record("vm2", future, 977)),
+    record: parseLockRecord(lockRecordText("vm2", future, 977)),
     raw: "",
     since: future,
   };
@@ -137,7 +104,7 @@ Deno.test("lockState(): a lock holds while its holder runs, and is free at once 
   const lock = {
     address: parseBsf("1/0/0"),
     path: "/x",
-    record: parseLockRecord(record("vm2", locked, 4100)),
+    record: parseLockRecord(lockRecordText("vm2", locked, 4100)),
     raw: "",
     since: locked,
   };
@@ -155,7 +122,11 @@ Deno.test("lockState(): a lock holds while its holder runs, and is free at once 
   const up = runningVmsFrom(livePs([977, 4100, 0, 100, "bhyve", "bhyve: vm2 (bhyve)"]), null);
   assert.equal(lockState(lock, "vm1", up, NOW, STALE), "live");
   // A lock of an older pptkit names no holder: --stale-after decides.
-  const legacy = { ...lock, record: parseLockRecord(record("vm2", NOW - 1000)), since: NOW - 1000 };
+  const legacy = {
+    ...lock,
+    record: parseLockRecord(lockRecordText("vm2", NOW - 1000)),
+    since: NOW - 1000,
+  };
   assert.equal(lockState(legacy, "vm1", wrapper(4100, 0, 99), NOW, STALE), "young");
   assert.equal(
     takeoverMessage(lock, "stopped", NOW),
@@ -288,7 +259,7 @@ Deno.test("a forged bhyve title counts for nothing: no veto, release not blocked
       [5000, 1, 0, 100, "sleep", "bhyve: vm1 (sleep)"],
       [5001, 1, 1001, 86_400, "bhyve", "bhyve: vm1 (bhyve)"],
     );
-    const held = JSON.parse(lockText("vm1", Date.now() - 10_000));
+    const held = JSON.parse(legacyLock("vm1", Date.now() - 10_000));
     const snap = await demoSnapshot(dir, {
       "ps.txt": forged,
       "vmm.txt": "",
@@ -315,7 +286,7 @@ Deno.test("hook prestart: a lock dated in the future goes stale with a warning a
   try {
     const snap = await demoSnapshot(dir, {
       ...NO_VMS,
-      [`${SNAP_RUN}/0:1:0:0.lock`]: lockText("vm-old", Date.now() + 3 * 3_600_000 + 60_000),
+      [`${SNAP_RUN}/0:1:0:0.lock`]: legacyLock("vm-old", Date.now() + 3 * 3_600_000 + 60_000),
     });
     const r = await hook(snap, "prestart", "--stale-after", "0", "--devices", "1/0/0", "vm2");
     assert.equal(r.code, 0, r.stderr);

@@ -29,6 +29,7 @@ import type { Inventory } from "../core/inventory.ts";
 import type { LockFile } from "../core/ownership/locks.ts";
 import type { RunningVms } from "../core/ownership/running.ts";
 import { DEMO, pptkit, scratch, snapshotWith } from "./helpers.ts";
+import { lockRecordText as record } from "./locks.ts";
 
 /** The demo host's captures. */
 const CAPTURES = [
@@ -63,18 +64,6 @@ async function writeLock(snap: string, key: string, text: string, mtime?: Date):
   await Deno.writeTextFile(path, text);
   if (mtime !== undefined) await Deno.utime(path, mtime, mtime);
   return path;
-}
-
-function record(vm: string, time: number, holder: number | null = null): string {
-  return formatLockRecord({
-    vm,
-    pid: 4242,
-    ppid: 4200,
-    time: new Date(time).toISOString(),
-    device: "1/0/0",
-    holder,
-    renewed: null,
-  });
 }
 
 /** A full ps capture (the live format): `[pid, ppid, uid, etimes, comm, args]` rows. */

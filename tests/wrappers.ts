@@ -263,24 +263,3 @@ export async function harness(dir: string, files: Record<string, string>): Promi
     },
   };
 }
-
-/** A lock file of the snapshot's run dir, parsed; null when absent. */
-export async function lockIn(snap: string, key: string): Promise<Record<string, unknown> | null> {
-  try {
-    return JSON.parse(await Deno.readTextFile(`${snap}/root/var/run/pptkit/${key}.lock`));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
-/** The names of the lock files of the snapshot's run dir. */
-export function lockNames(snap: string): string[] {
-  try {
-    return [...Deno.readDirSync(`${snap}/root/var/run/pptkit`)].map((e) => e.name)
-      .filter((n) => n.endsWith(".lock")).sort();
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
-}

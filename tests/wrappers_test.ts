@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { scratch } from "./helpers.ts";
-import { harness, HOOKS, livePs, lockIn, lockNames, runningPs } from "./wrappers.ts";
+import { lockNames, lockOf } from "./locks.ts";
+import { harness, HOOKS, livePs, runningPs } from "./wrappers.ts";
 
 /** The demo GPU's warning: its functions have no FLR. */
 const NO_FLR = /warning: VM \S+: 1\/0\/0 has no function level reset/;
@@ -44,7 +45,7 @@ Deno.test("vm-bhyve: prestart logs go, veto and busy to vm-bhyve.log in its form
     assert.match(log[at + 3], /: pptkit: VM gpu may start: holds 1\/0\/0 1\/0\/1$/);
     assert.match(log[at + 4], /: starting bhyve \(run 1\)$/);
     const vmRun = await pidOf(dir, "vm_run");
-    assert.equal((await lockIn(h.snap, "0:1:0:0"))?.holder, vmRun, "the holder is vm _run");
+    assert.equal((await lockOf(h.snap, "0:1:0:0"))?.holder, vmRun, "the holder is vm _run");
     assert.deepEqual(lockNames(h.snap), ["0:1:0:0.lock", "0:1:0:1.lock"]);
 
     // veto: `vm start -f nic` on a directory datastore (freebsd's stamp): bhyve starts anyway.
@@ -73,7 +74,7 @@ Deno.test("vm-bhyve: prestart logs go, veto and busy to vm-bhyve.log in its form
       await Deno.readTextFile(`${guest("gpu2")}/vm-bhyve.log`),
       /: pptkit: VM gpu2 cannot start: 1\/0\/0 is held by running VM gpu \(bhyve pid 7001, /,
     );
-    assert.equal((await lockIn(h.snap, "0:1:0:0"))?.vm, "gpu");
+    assert.equal((await lockOf(h.snap, "0:1:0:0"))?.vm, "gpu");
   } finally {
     await cleanup();
   }
@@ -121,7 +122,7 @@ Deno.test("vm-bhyve: a guest reboot keeps the locks; a stopped guest's are free 
           `its wrapper, pid ${vmRun}, has exited; locked \\d+ s ago\\)\n`,
       ),
     );
-    assert.equal((await lockIn(h.snap, "0:1:0:0"))?.vm, "gpu2");
+    assert.equal((await lockOf(h.snap, "0:1:0:0"))?.vm, "gpu2");
   } finally {
     await cleanup();
   }
@@ -160,7 +161,7 @@ Deno.test("CBSD bhyverun_wrapper: go execs bhyverun.sh in place, a veto or a bus
     );
     const holder = Number(run.split(" ")[1]);
     assert.equal(
-      (await lockIn(h.snap, "0:1:0:0"))?.holder,
+      (await lockOf(h.snap, "0:1:0:0"))?.holder,
       holder,
       "exec: the holder is bhyverun.sh",
     );
@@ -229,12 +230,12 @@ Deno.test("CBSD master_prestart.d is advisory: its veto is shown but the VM star
       workdir: dir,
     });
     assert.match(go.stderr, NO_FLR);
-    assert.equal((await lockIn(h.snap, "0:1:0:0"))?.holder, await pidOf(dir, "bstart"));
+    assert.equal((await lockOf(h.snap, "0:1:0:0"))?.holder, await pidOf(dir, "bstart"));
     // Both installed: the wrapper's prestart keeps the lock and becomes its holder.
     await h.reset();
     await h.run("bstart", [jailsys, `${HOOKS}/cbsd-bhyverun`], { jname: "win10", workdir: dir });
     const run = (await h.calls()).find((c) => c.startsWith("bhyverun.sh "))!;
-    const lock = await lockIn(h.snap, "0:1:0:0");
+    const lock = await lockOf(h.snap, "0:1:0:0");
     assert.equal(lock?.holder, Number(run.split(" ")[1]));
     assert.equal(typeof lock?.renewed, "string");
   } finally {
@@ -261,8 +262,8 @@ Deno.test("bmd: PRESTART's veto or busy device prevents the boot; POSTSTOP relea
       ),
     );
     const bmd = await pidOf(dir, "bmd");
-    assert.equal((await lockIn(h.snap, "0:1:0:0"))?.holder, bmd);
-    assert.equal((await lockIn(h.snap, "0:1:0:1"))?.vm, "vm1");
+    assert.equal((await lockOf(h.snap, "0:1:0:0"))?.holder, bmd);
+    assert.equal((await lockOf(h.snap, "0:1:0:1"))?.vm, "vm1");
     // A guest reboot runs no hook: while bmd runs, vm1 keeps the GPU between two bhyves.
     await Deno.writeTextFile(
       `${h.snap}/ps.txt`,
@@ -333,7 +334,7 @@ Deno.test("libvirt: prepare's veto or busy device fails the start; a reboot reta
     const go = await h.run("libvirtd", ["start", "vm1", hook], vm1);
     assert.equal(go.code, 0, JSON.stringify(await h.calls()));
     assert.ok((await h.calls()).some((c) => /^bhyve \d+ vm1$/.test(c)));
-    assert.equal((await lockIn(h.snap, "0:1:0:1"))?.holder, await pidOf(dir, "libvirtd"));
+    assert.equal((await lockOf(h.snap, "0:1:0:1"))?.holder, await pidOf(dir, "libvirtd"));
     assert.ok(
       (await h.calls()).some((c) => /^logger pptkit: warning: VM vm1: 1\/0\/0 has no/.test(c)),
     );
@@ -357,7 +358,7 @@ Deno.test("libvirt: prepare's veto or busy device fails the start; a reboot reta
     );
     assert.ok(!calls.some((c) => c.startsWith("bhyve ")));
     assert.equal(
-      (await lockIn(h.snap, "0:1:0:0"))?.vm,
+      (await lockOf(h.snap, "0:1:0:0"))?.vm,
       "vm1",
       "vm2's release dropped nothing of vm1",
     );
