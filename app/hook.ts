@@ -2,13 +2,15 @@
  * The hook transactions wrappers run around a VM's life (DESIGN §12).
  *
  * prestart: the start check of app/vm_start.ts; on a go, lock every device for the VM in the
- * run dir (core/ownership/acquire.ts), all or nothing. A veto is a {@linkcode PptkitError}: 1
- * when a check fails, 75 when another VM holds a device.
+ * run dir (core/ownership/acquire.ts), all or nothing, naming the holder: the process that
+ * stands for the VM while it starts and between boots (`--holder`, default the hook's caller).
+ * A veto is a {@linkcode PptkitError}: 1 when a check fails, 75 when another VM holds a device.
  *
  * poststop: drop the VM's locks first (whatever `--rebind` does afterwards, they are gone), then
  * optionally give each device back to its host driver with `devctl clear driver -f SEL`.
  *
- * Each step that happened goes to the hook log (`--log FILE`).
+ * Each step that happened goes to the hook log (`--log FILE`), and so does every warning of a
+ * go, one line each.
  *
  * @module
  */
@@ -16,6 +18,7 @@
 import { addressKey, formatLabel, formatSelector, type PciAddress } from "../core/address.ts";
 import type { PptkitConfig } from "../core/config.ts";
 import { ExitCode, PptkitError, usageError } from "../core/errors.ts";
+import { type Finding, withLocation } from "../core/findings.ts";
 import type { Host } from "../core/host/host.ts";
 import { acquireLocks, releaseLocks, type Takeover } from "../core/ownership/acquire.ts";
 import { checkVmName } from "../core/vms/types.ts";
@@ -30,6 +33,8 @@ export interface PrestartResult {
   /** Devices the VM already held (guest reboot). */
   readonly kept: readonly PciAddress[];
   readonly takenOver: readonly Takeover[];
+  /** The holder the locks name; null when unknown. */
+  readonly holder: number | null;
   /** `VM vm1 may start: holds 1/0/0 1/0/1`. */
   readonly summary: string;
 }
@@ -39,22 +44,37 @@ export function labels(devices: readonly PciAddress[]): string {
   return devices.map(formatLabel).join(" ");
 }
 
+/** Options of {@linkcode prestart}. */
+export interface PrestartOptions {
+  /** A lock of a VM pptkit cannot see run is stale after this long (`--stale-after`). */
+  readonly staleAfterMs: number;
+  /** `--holder PID`; absent: the hook's caller. */
+  readonly holder?: number;
+}
+
+/** `warning: VM vm1: ...`: what a go prints (after `pptkit: `) and logs for each warning. */
+export function warningLine(vm: string, finding: Finding): string {
+  return `warning: VM ${vm}: ${withLocation(finding)}`;
+}
+
 /** Checks the VM and locks its devices; throws the veto when it may not start. */
 export async function prestart(
   host: Host,
   config: PptkitConfig,
   vm: string,
   selection: VmSelection,
-  staleAfterMs: number,
+  options: PrestartOptions,
   log: HookLog,
 ): Promise<PrestartResult> {
+  const { staleAfterMs } = options;
   const start = await checkVmStart(host, config, vm, selection, { staleAfterMs });
   const { verdict, state, devices } = start;
   if (verdict.errors.length > 0) throw vetoError(vm, verdict);
   const { pid, ppid } = host.processIds();
+  const holder = options.holder ?? ppid;
   const result = await acquireLocks(host, devices, {
     runDir: config.runDir,
-    owner: { vm, pid, ppid, now: host.now() },
+    owner: { vm, pid, ppid, holder, now: host.now() },
     staleAfterMs,
     running: state.running,
   });
@@ -64,6 +84,9 @@ export async function prestart(
       `VM ${vm} cannot start: ${result.message}`,
       result.fix,
     );
+  }
+  for (const f of verdict.findings) {
+    if (f.level === "warn") await log.write(warningLine(vm, f));
   }
   for (const t of result.takenOver) await log.write(`VM ${vm}: ${t.message}`);
   const summary = devices.length === 0
@@ -76,6 +99,7 @@ export async function prestart(
     locked: result.created,
     kept: result.kept,
     takenOver: result.takenOver,
+    holder,
     summary,
   };
 }

@@ -5,11 +5,13 @@
  * @module
  */
 
-import { logged, poststop, prestart } from "../app/hook.ts";
+import { logged, poststop, prestart, warningLine } from "../app/hook.ts";
 import { HookLog } from "../app/hook_log.ts";
+import type { PrestartOptions } from "../app/hook.ts";
 import type { VmSelection } from "../app/vm_start.ts";
 import { type AddressToken, formatLabel, parseAddress } from "../core/address.ts";
 import { ExitCode, usageError } from "../core/errors.ts";
+import { withLocation } from "../core/findings.ts";
 import { DEFAULT_STALE_AFTER_SECONDS } from "../core/ownership/locks.ts";
 import { suggest } from "./args.ts";
 import { type Command, type Context, type OptionSpec, printJson, stringOption } from "./command.ts";
@@ -35,25 +37,18 @@ const LOG: OptionSpec = {
   value: "FILE",
   help: "append what happened to FILE, one syslog-style line each",
 };
+const HOLDER: OptionSpec = {
+  name: "holder",
+  type: "string",
+  value: "PID",
+  help: "prestart: the wrapper process that stands for the VM while it starts and between " +
+    "boots; its locks are free once neither it nor the VM's bhyve runs (default: the caller)",
+};
 const REBIND: OptionSpec = {
   name: "rebind",
   type: "boolean",
   help: "poststop: give the devices back to their host drivers (devctl clear driver -f)",
 };
-
-/**
- * Findings a hook prints on a go: facts it could not know, and the compatibility list's warnings
- * about this start (a device that does not reset moves between guests; a device reported to
- * hang hosts); with -v every warning (needs-rom and needs-release too: plan and check --vm say
- * them before).
- */
-const PRINTED_WARNINGS = new Set([
-  "iommu-unknown",
-  "lock-unreadable",
-  "plugin",
-  "reset-bug",
-  "host-hang",
-]);
 
 /** `--stale-after` in ms. */
 function staleAfterOption(ctx: Context): number {
@@ -69,6 +64,21 @@ function staleAfterOption(ctx: Context): number {
   return Number(text) * 1000;
 }
 
+/** `--holder PID`: a process id; undefined when not given. */
+function holderOption(ctx: Context): number | undefined {
+  const text = stringOption(ctx, HOLDER);
+  if (text === undefined) return undefined;
+  let ok = text.length > 0 && text.length <= 10;
+  for (let i = 0; ok && i < text.length; i++) ok = text[i] >= "0" && text[i] <= "9";
+  if (!ok || Number(text) < 1) {
+    throw usageError(
+      `bad --holder "${text}": expected a process id like 4242`,
+      'a shim passes its wrapper\'s pid: --holder "$PPID"',
+    );
+  }
+  return Number(text);
+}
+
 /** Splits `--devices` on commas and blanks and parses each address (any spelling). */
 export function parseDeviceList(text: string): AddressToken[] {
   const words = text.split(/[\s,]+/).filter((w) => w !== "");
@@ -82,17 +92,17 @@ async function runPrestart(
   ctx: Context,
   vm: string,
   selection: VmSelection,
-  staleAfterMs: number,
+  options: PrestartOptions,
   log: HookLog,
 ): Promise<number> {
-  const r = await prestart(await ctx.host(), await ctx.config(), vm, selection, staleAfterMs, log);
+  const r = await prestart(await ctx.host(), await ctx.config(), vm, selection, options, log);
   const { quiet, verbose } = ctx.global;
-  // Only a go prints warnings: a veto is one line (and its hint), nothing else.
+  // Only a go prints warnings, one line each and without -v (the shims copy them into the
+  // wrapper's log): a veto is one line (and its hint), nothing else. -v adds the info ones.
   for (const f of r.start.verdict.findings) {
     if (quiet || f.level === "error") continue;
-    if (verbose || (f.level === "warn" && PRINTED_WARNINGS.has(f.code))) {
-      ctx.out.stderr(`pptkit: ${f.level === "warn" ? "warning: " : ""}VM ${vm}: ${f.message}\n`);
-    }
+    if (f.level === "warn") ctx.out.stderr(`pptkit: ${warningLine(vm, f)}\n`);
+    else if (verbose) ctx.out.stderr(`pptkit: VM ${vm}: ${withLocation(f)}\n`);
   }
   for (const t of r.takenOver) if (!quiet) ctx.out.stderr(`pptkit: VM ${vm}: ${t.message}\n`);
   if (ctx.global.json) {
@@ -104,6 +114,7 @@ async function runPrestart(
       devices: r.start.devices.map(formatLabel),
       locked: r.locked.map(formatLabel),
       kept: r.kept.map(formatLabel),
+      holder: r.holder,
       takenOver: r.takenOver.map((t) => ({
         device: formatLabel(t.address),
         from: t.from?.vm ?? null,
@@ -152,18 +163,22 @@ async function runPoststop(
 
 export const hook: Command = {
   synopsis: "prestart|poststop [--wrapper NAME] [--devices LIST] [--stale-after SECONDS] " +
-    "[--log FILE] [--rebind] VM [ARGS...]",
+    "[--holder PID] [--log FILE] [--rebind] VM [ARGS...]",
   description: `
 The entry point for VM wrappers. prestart checks that the VM can have its devices now: the
 host has an IOMMU, every device is on ppt(4), eligible, and not held by another running VM,
 its guest slots can be laid out, and no plugin objects (the same checks as pptkit check).
 Then it records the VM as the owner of each device: one lock file per device in the run dir
-(runDir in pptkit.jsonc, default /var/run/pptkit), created atomically. The same VM may run
-prestart again (guest reboot) and keeps its locks. A lock whose VM is neither in ps nor in
-/dev/vmm is stale after --stale-after seconds and is taken over. A prestart that fails leaves
-no lock behind.
+(runDir in pptkit.jsonc, default /var/run/pptkit), created atomically, naming the holder: the
+wrapper process that stands for the VM while it starts and between boots (--holder PID,
+default the caller). The same VM may run prestart again (guest reboot) and keeps its locks.
+Another VM's lock holds while that VM runs (a root bhyve process or /dev/vmm names it) or its
+holder runs; once neither does, it is free at once and taken over. Where pptkit cannot see
+the processes (no ps; an older snapshot's ps.txt), a lock of a VM in neither ps nor /dev/vmm
+is stale after --stale-after seconds. A prestart that fails leaves no lock behind.
 
-Exit 0 means go. Otherwise one line on stderr says why: 1 a check failed, 75 another VM holds
+Exit 0 means go; each warning (a GPU without its audio function, no FLR, a fact pptkit
+cannot know) is one line on stderr, and in --log FILE. Otherwise one line on stderr says why: 1 a check failed, 75 another VM holds
 a device (try again once it has stopped), 66 no such VM, 65 or 78 a bad VM config, 73 or 77
 the run dir cannot be written, 64 a bad command line. A fact pptkit cannot know (no acpidump
 output) is a warning, not a veto.
@@ -174,9 +189,9 @@ poststop removes the VM's locks, and with --rebind returns each device it held (
 The devices come from --devices LIST, or from the VM's config: --wrapper reads only that
 wrapper's, otherwise the configured sources are tried in order (native, hoster, vm-bhyve,
 cbsd). Arguments after VM (vm-bhyve passes its dataset) are accepted and ignored; put -- in
-front of any that start with a dash. Shims for vm-bhyve, CBSD and plain scripts are in
-hooks/.`,
-  options: [WRAPPER, DEVICES, STALE_AFTER, LOG, REBIND],
+front of any that start with a dash. Shims for vm-bhyve, CBSD, bmd, libvirt and plain
+scripts are in hooks/.`,
+  options: [WRAPPER, DEVICES, STALE_AFTER, HOLDER, LOG, REBIND],
   args: { min: 2, max: Infinity },
   examples: [
     [
@@ -204,9 +219,16 @@ hooks/.`,
       devices: devices === undefined ? undefined : parseDeviceList(devices),
     };
     const staleAfterMs = staleAfterOption(ctx);
+    const holder = holderOption(ctx);
     const rebind = ctx.options.rebind === true;
     if (rebind && action === "prestart") {
       throw usageError("--rebind is for poststop", "usage: pptkit hook poststop --rebind VM");
+    }
+    if (holder !== undefined && action === "poststop") {
+      throw usageError(
+        "--holder is for prestart",
+        'usage: pptkit hook prestart --holder "$PPID" VM',
+      );
     }
     const log = new HookLog(
       await ctx.host(),
@@ -219,7 +241,7 @@ hooks/.`,
       vm,
       () =>
         action === "prestart"
-          ? runPrestart(ctx, vm, selection, staleAfterMs, log)
+          ? runPrestart(ctx, vm, selection, { staleAfterMs, holder }, log)
           : runPoststop(ctx, vm, selection, rebind, log),
     );
   },

@@ -5,8 +5,16 @@
  * @module
  */
 
+import { formatLabel } from "../core/address.ts";
 import type { Finding } from "../core/findings.ts";
 import type { HostFacts, Inventory, InventoryDevice } from "../core/inventory.ts";
+import {
+  DEFAULT_STALE_AFTER_SECONDS,
+  type LockFile,
+  lockState,
+  lockStatus,
+} from "../core/ownership/locks.ts";
+import type { RunningVms } from "../core/ownership/running.ts";
 
 /** A finding as JSON (optional fields omitted when absent). */
 export function findingJson(f: Finding): Record<string, unknown> {
@@ -82,5 +90,29 @@ export function inventoryJson(
     host: hostJson(inventory.host),
     devices: devices.map(deviceJson),
     skippedLines: inventory.skipped,
+  };
+}
+
+/**
+ * A device lock as JSON (`locks` of `list`, `lock` of `show`): who holds the device, since
+ * when, and how the lock stands (`state`, core/ownership/locks.ts).
+ */
+export function lockJson(
+  lock: LockFile,
+  running: RunningVms,
+  now: number,
+): Record<string, unknown> {
+  const r = lock.record;
+  const staleAfterMs = DEFAULT_STALE_AFTER_SECONDS * 1000;
+  return {
+    device: formatLabel(lock.address),
+    vm: r?.vm ?? null,
+    since: lock.since === null ? null : new Date(lock.since).toISOString(),
+    pid: r?.pid ?? null,
+    holder: r?.holder ?? null,
+    bhyvePid: r === null ? null : running.pids.get(r.vm) ?? null,
+    state: lockState(lock, "", running, now, staleAfterMs),
+    status: lockStatus(lock, running, now, staleAfterMs),
+    path: lock.path,
   };
 }

@@ -6,11 +6,13 @@
 
 import { loadHostState } from "../app/host_state.ts";
 import { formatRawSelector } from "../core/address.ts";
+import { addressKey } from "../core/address.ts";
 import { resolveDevice, slotSiblings } from "../core/inventory.ts";
+import { DEFAULT_STALE_AFTER_SECONDS, holdingText } from "../core/ownership/locks.ts";
 import type { PciDevice } from "../core/pciconf.ts";
 import { type Command, printJson } from "./command.ts";
 import { renderFindings } from "./findings.ts";
-import { deviceJson } from "./json.ts";
+import { deviceJson, lockJson } from "./json.ts";
 import { typeText } from "./list_table.ts";
 import { renderTable } from "./render.ts";
 
@@ -51,19 +53,25 @@ export const show: Command = {
   description: `
 Shows one device: ids and names, driver, MSI / MSI-X / PCI-Express / FLR / SR-IOV
 capabilities, its reservation in loader.conf and in the running kernel, the VMs that use it,
-its findings and the other functions of the same slot. ADDR is any spelling: 1/0/0,
-pci0:1:0:0, ppt0@pci0:1:0:0:, or a device name such as ppt0.`,
+its findings, its lock (which VM holds it and since when) and the other functions of the
+same slot. ADDR is any spelling: 1/0/0, pci0:1:0:0, ppt0@pci0:1:0:0:, or a device name such
+as ppt0.`,
   options: [],
   args: { min: 1, max: 1 },
   examples: [["The first function of the card in bus 1", "pptkit show 1/0/0"]],
   async run(ctx) {
-    const { inventory } = await loadHostState(await ctx.host(), await ctx.config());
+    const host = await ctx.host();
+    const { inventory, locks, running } = await loadHostState(host, await ctx.config());
     const entry = resolveDevice(inventory, ctx.args[0]);
     const siblings = slotSiblings(inventory, entry);
+    const key = addressKey(entry.device.address);
+    const lock = locks.find((l) => addressKey(l.address) === key);
+    const now = host.now();
     if (ctx.global.json) {
       printJson(ctx.out, "pptkit.device/1", {
         device: deviceJson(entry),
         siblings: siblings.map((s) => ({ selector: s.selector, bsf: s.bsf, name: s.device.name })),
+        lock: lock === undefined ? null : lockJson(lock, running, now),
       });
       return 0;
     }
@@ -99,6 +107,12 @@ pci0:1:0:0, ppt0@pci0:1:0:0:, or a device name such as ppt0.`,
           ),
       ],
       ["status", entry.statusText],
+      [
+        "lock",
+        lock === undefined
+          ? "none"
+          : `held by ${holdingText(lock, running, now, DEFAULT_STALE_AFTER_SECONDS * 1000)}`,
+      ],
       ["eligible", yesNo(entry.eligible)],
     ];
     if (siblings.length > 0) {

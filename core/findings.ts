@@ -40,6 +40,7 @@ export type FindingCode =
   | "held-by-vm"
   | "lock-stale"
   | "lock-unreadable"
+  | "lock-future"
   | "missing-function0"
   | "guest-function-range"
   | "slot-collision"

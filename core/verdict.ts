@@ -29,11 +29,10 @@ import { addressKey, formatLabel, formatSelector } from "./address.ts";
 import { type Finding, type FindingCode, sortFindings } from "./findings.ts";
 import type { Inventory, InventoryDevice } from "./inventory.ts";
 import {
-  ago,
   busyFix,
   describeLock,
+  freeReason,
   isBusy,
-  lockAge,
   type LockFile,
   lockState,
 } from "./ownership/locks.ts";
@@ -240,14 +239,26 @@ function ownershipFindings(vm: string, entry: InventoryDevice, o: Ownership): Fi
         ...at,
       }];
     }
-    if (state === "stale" || state === "garbage-stale") {
+    if (state === "future") {
+      return [{
+        level: "warn",
+        code: "lock-future",
+        message: `${label} has a lock of VM ${lock.record?.vm} ` +
+          `(${freeReason(lock, state, o.now)}): prestart takes it over`,
+        fix: "set the clock (ntpdate -b pool.ntp.org, or service ntpd restart); locks dated " +
+          "ahead of it count as stale",
+        ...at,
+      }];
+    }
+    if (state === "stale" || state === "stopped" || state === "garbage-stale") {
       return [{
         level: lock.record === null ? "warn" : "info",
         code: lock.record === null ? "lock-unreadable" : "lock-stale",
         message: lock.record === null
-          ? `${label} has an unreadable lock file ${lock.path}: it is old, prestart takes it over`
-          : `${label} has a stale lock of VM ${lock.record.vm} (not running, locked ` +
-            `${ago(lockAge(lock, o.now))}): prestart takes it over`,
+          ? `${label} has an unreadable lock file ${lock.path} ` +
+            `(${freeReason(lock, state, o.now)}): prestart takes it over`
+          : `${label} has a stale lock of VM ${lock.record.vm} ` +
+            `(${freeReason(lock, state, o.now)}): prestart takes it over`,
         ...at,
       }];
     }

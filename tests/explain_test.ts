@@ -279,6 +279,8 @@ Deno.test("not using the ppt(4) driver: the errno of the next line narrows the c
         ppid: null,
         time: new Date().toISOString(),
         device: "1/0/0",
+        holder: null,
+        renewed: null,
       }),
     });
     const busy = explainText(

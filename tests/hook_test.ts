@@ -4,8 +4,8 @@
  * commands on PATH for --rebind).
  */
 import assert from "node:assert/strict";
-import { parseLockRecord } from "../core/ownership/locks.ts";
-import { DEMO, errorLines, pptkit, type RunResult, scratch, snapshotWith } from "./helpers.ts";
+import { DEMO, pptkit, scratch, snapshotWith } from "./helpers.ts";
+import { assertOneLine, hook, legacyLock, lockNames, lockOf } from "./locks.ts";
 
 /** The demo host's captures. */
 const CAPTURES = [
@@ -31,56 +31,23 @@ async function demo(dir: string, files: Record<string, string> = NO_VMS): Promis
   return await snapshotWith(snap, files);
 }
 
-/** The one-line error contract: `pptkit: ...`, maybe `hint: ...`, the exit code, no trace. */
-function assertOneLine(r: RunResult, code: number, pattern: RegExp) {
-  assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);
-  const lines = errorLines(r.stderr);
-  assert.ok(lines.length >= 1 && lines.length <= 2, `one or two lines: ${r.stderr}`);
-  assert.match(lines[0], pattern);
-  if (lines.length === 2) assert.ok(lines[1].startsWith("hint: "), lines[1]);
-  assert.ok(!/internal error|\bat .*:\d+:\d+/.test(r.stderr), "no bug, no stack trace");
-}
+/** The demo GPU's warning: its functions have no FLR. */
+const NO_FLR = "has no function level reset: ppt(4) falls back to a power-state reset, so " +
+  "device state may leak between guests";
 
-async function lockFiles(snap: string): Promise<string[]> {
-  const out: string[] = [];
-  try {
-    for await (const e of Deno.readDir(`${snap}/${RUN}`)) {
-      if (e.name.endsWith(".lock")) out.push(e.name);
-    }
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  return out.sort();
-}
-
-async function lockOf(snap: string, key: string) {
-  return parseLockRecord(await Deno.readTextFile(`${snap}/${RUN}/${key}.lock`));
-}
-
-function lockText(vm: string, time: number): string {
-  return JSON.stringify({
-    schema: "pptkit.lock/1",
-    vm,
-    pid: 4242,
-    ppid: 1,
-    time: new Date(time).toISOString(),
-    device: "1/0/0",
-  }) + "\n";
-}
-
-function hook(snap: string, ...args: string[]): Promise<RunResult> {
-  return pptkit(["hook", ...args, "--snapshot", snap]);
-}
-
-Deno.test("hook prestart: go is exit 0, silent, and one JSON lock per device", async () => {
+Deno.test("hook prestart: go is exit 0, each warning one line on stderr without -v, one JSON lock per device", async () => {
   const [dir, cleanup] = await scratch();
   try {
     const snap = await demo(dir);
     const r = await hook(snap, "prestart", "--devices", "1/0/0,1/0/1", "vm1");
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "");
-    assert.equal(r.stderr, "");
-    assert.deepEqual(await lockFiles(snap), ["0:1:0:0.lock", "0:1:0:1.lock"]);
+    assert.equal(
+      r.stderr,
+      `pptkit: warning: VM vm1: 1/0/0 ${NO_FLR}\npptkit: warning: VM vm1: 1/0/1 ${NO_FLR}\n`,
+    );
+    assert.equal((await hook(snap, "prestart", "-q", "--devices", "1/0/0", "vm1")).stderr, "");
+    assert.deepEqual(lockNames(snap), ["0:1:0:0.lock", "0:1:0:1.lock"]);
     const lock = await lockOf(snap, "0:1:0:0");
     assert.equal(lock?.vm, "vm1");
     assert.equal(lock?.device, "1/0/0");
@@ -125,7 +92,7 @@ Deno.test("hook prestart: a device locked by a running VM is refused with 75 and
     );
     assert.match(r.stderr, /hint: stop VM vm1 first/);
     assert.deepEqual(
-      await lockFiles(snap),
+      lockNames(snap),
       ["0:1:0:0.lock"],
       "vm2 left no lock behind (not even 1/0/1)",
     );
@@ -140,12 +107,12 @@ Deno.test("hook prestart: a stale lock (old, VM in neither ps nor /dev/vmm) is t
   try {
     const snap = await demo(dir, {
       ...NO_VMS,
-      [`${RUN}/0:1:0:0.lock`]: lockText("vm-old", Date.now() - 3_600_000),
+      [`${RUN}/0:1:0:0.lock`]: legacyLock("vm-old", Date.now() - 3_600_000),
     });
     const r = await hook(snap, "prestart", "--devices", "1/0/0", "vm2");
     assert.equal(r.code, 0, r.stderr);
     assert.equal(
-      r.stderr,
+      r.stderr.split("\n").filter((l) => !l.startsWith("pptkit: warning: ")).join("\n"),
       "pptkit: VM vm2: took over the stale lock of 1/0/0 from VM vm-old (not running, locked 1 h ago)\n",
     );
     assert.equal((await lockOf(snap, "0:1:0:0"))?.vm, "vm2");
@@ -159,7 +126,7 @@ Deno.test("hook prestart: a young lock of a stopped VM waits for --stale-after",
   try {
     const snap = await demo(dir, {
       ...NO_VMS,
-      [`${RUN}/0:1:0:0.lock`]: lockText("vm-old", Date.now() - 30_000),
+      [`${RUN}/0:1:0:0.lock`]: legacyLock("vm-old", Date.now() - 30_000),
     });
     const r = await hook(snap, "prestart", "--devices", "1/0/0", "vm2");
     assertOneLine(
@@ -175,10 +142,11 @@ Deno.test("hook prestart: a young lock of a stopped VM waits for --stale-after",
   }
 });
 
-Deno.test("hook prestart: a garbage lock file is reported while young, taken over when old", async () => {
+Deno.test("hook prestart: a garbage lock file is free when VMs can be seen, else once old", async () => {
   const [dir, cleanup] = await scratch();
   try {
-    const snap = await demo(dir, { ...NO_VMS, [`${RUN}/0:1:0:0.lock`]: "\u0000\u0001garbage{" });
+    // No ps.txt, no vmm.txt: pptkit cannot tell whether a VM uses the device.
+    const snap = await demo(dir, { [`${RUN}/0:1:0:0.lock`]: "\u0000\u0001garbage{" });
     const young = await hook(snap, "prestart", "--devices", "1/0/0", "vm2");
     assertOneLine(
       young,
@@ -191,6 +159,14 @@ Deno.test("hook prestart: a garbage lock file is reported while young, taken ove
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /took over the unreadable lock of 1\/0\/0 \(written 1 h ago\)/);
     assert.equal((await lockOf(snap, "0:1:0:0"))?.vm, "vm2");
+    // A prestart killed between creating and writing its lock: free at once for the same VM.
+    const seen = await demo(`${dir}/seen`, { ...NO_VMS, [`${RUN}/0:1:0:1.lock`]: "" });
+    const again = await hook(seen, "prestart", "--devices", "1/0/1", "vm2");
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stderr,
+      /took over the empty lock of 1\/0\/1 \(written \d+ s ago: a prestart/,
+    );
   } finally {
     await cleanup();
   }
@@ -201,13 +177,13 @@ Deno.test("hook poststop releases only the VM's own locks", async () => {
   try {
     const snap = await demo(dir, {
       ...NO_VMS,
-      [`${RUN}/0:1:0:1.lock`]: lockText("vm2", Date.now()),
+      [`${RUN}/0:1:0:1.lock`]: legacyLock("vm2", Date.now()),
     });
     assert.equal((await hook(snap, "prestart", "--devices", "1/0/0", "vm1")).code, 0);
     const r = await hook(snap, "poststop", "-v", "vm1");
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "VM vm1 stopped: released 1/0/0\n");
-    assert.deepEqual(await lockFiles(snap), ["0:1:0:1.lock"]);
+    assert.deepEqual(lockNames(snap), ["0:1:0:1.lock"]);
     const again = await hook(snap, "poststop", "-v", "vm1");
     assert.equal(again.code, 0);
     assert.equal(again.stdout, "VM vm1 stopped: it held no locks\n");
@@ -230,9 +206,9 @@ Deno.test("hook poststop --rebind runs devctl clear driver -f for each released 
   try {
     const root = `${dir}/host`;
     await snapshotWith(root, {
-      "var/run/pptkit/0:1:0:0.lock": lockText("vm1", Date.now()),
-      "var/run/pptkit/0:1:0:1.lock": lockText("vm1", Date.now()),
-      "var/run/pptkit/0:3:0:0.lock": lockText("vm2", Date.now()),
+      "var/run/pptkit/0:1:0:0.lock": legacyLock("vm1", Date.now()),
+      "var/run/pptkit/0:1:0:1.lock": legacyLock("vm1", Date.now()),
+      "var/run/pptkit/0:3:0:0.lock": legacyLock("vm2", Date.now()),
     });
     await stubs(`${dir}/bin`, { devctl: `echo "$*" >> ${dir}/devctl.log` });
     const env = { PATH: `${dir}/bin:${Deno.env.get("PATH")}` };
@@ -278,7 +254,7 @@ Deno.test("hook prestart vetoes without IOMMU, with 1 and one line", async () =>
     const snap = await demo(dir, { ...NO_VMS, "acpidump.txt": "  FACP: Length=276, Revision=6\n" });
     const r = await hook(snap, "prestart", "--devices", "1/0/0", "vm1");
     assertOneLine(r, 1, /^pptkit: VM vm1 cannot start: no DMAR or IVRS table in the ACPI tables/);
-    assert.deepEqual(await lockFiles(snap), []);
+    assert.deepEqual(lockNames(snap), []);
   } finally {
     await cleanup();
   }
@@ -292,7 +268,7 @@ Deno.test("hook prestart: no acpidump.txt is a warning, not a veto", async () =>
     const r = await hook(snap, "prestart", "--devices", "1/0/0,1/0/1", "vm1");
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^pptkit: warning: VM vm1: acpidump output is not available/);
-    assert.deepEqual(await lockFiles(snap), ["0:1:0:0.lock", "0:1:0:1.lock"]);
+    assert.deepEqual(lockNames(snap), ["0:1:0:0.lock", "0:1:0:1.lock"]);
   } finally {
     await cleanup();
   }
@@ -309,7 +285,7 @@ Deno.test("hook prestart vetoes a device not on ppt(4) and leaves no lock for th
       /^pptkit: VM vm1 cannot start: 3\/0\/1 is not on ppt\(4\): igb1 \(igb\) has it$/,
     );
     assert.match(r.stderr, /hint: reserve it: pptkit reserve 3\/0\/1/);
-    assert.deepEqual(await lockFiles(snap), []);
+    assert.deepEqual(lockNames(snap), []);
   } finally {
     await cleanup();
   }
@@ -327,7 +303,7 @@ Deno.test("hook prestart vetoes a device that is not eligible (no MSI)", async (
     );
     const r = await hook(snap, "prestart", "--devices", "0/31/2", "vm1");
     assertOneLine(r, 1, /^pptkit: VM vm1 cannot start: 0\/31\/2 has neither MSI nor MSI-X/);
-    assert.deepEqual(await lockFiles(snap), []);
+    assert.deepEqual(lockNames(snap), []);
   } finally {
     await cleanup();
   }
@@ -361,7 +337,7 @@ Deno.test("hook prestart vetoes what a plugin's prestart calls an error (qlogic)
       /^pptkit: VM vm1 cannot start: vm1 passes 4\/0\/1 of a QLogic FC adapter without function 0 \(4\/0\/0\)/,
     );
     assert.match(r.stderr, /hint: add 4\/0\/0 to vm1's passthru list/);
-    assert.deepEqual(await lockFiles(snap), []);
+    assert.deepEqual(lockNames(snap), []);
     const ok = await hook(snap, "prestart", "--devices", "4/0/0,4/0/1", "vm1");
     assert.equal(ok.code, 0, ok.stderr);
   } finally {
@@ -383,7 +359,7 @@ Deno.test("hook prestart vetoes a device a running VM's config names (75)", asyn
       75,
       /^pptkit: VM vm1 cannot start: 1\/0\/1 is held by running VM gpu-vm \(native config, bhyve pid 977\)$/,
     );
-    assert.deepEqual(await lockFiles(snap), []);
+    assert.deepEqual(lockNames(snap), []);
     // list shows it.
     const list = await pptkit(["list", "--json", "--snapshot", snap]);
     const doc = JSON.parse(list.stdout);
@@ -409,10 +385,31 @@ Deno.test("list shows Running in: VM for a device only a running VM's lock names
     assert.match(r.stdout, /│ ppt1 +│ pci0:1:0:1: .*│ Available +│/);
     const doc = JSON.parse((await pptkit(["list", "--json", "--snapshot", snap])).stdout);
     assert.deepEqual(doc.devices[0].usedBy, [{ vm: "vm1", source: "lock", running: true }]);
+    // Below the table: who holds what, and since when.
+    assert.match(
+      r.stdout,
+      /\nLocks:\n {2}1\/0\/0 locked by VM vm1 since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d+ s ago\): running \(bhyve pid 4242\)\n$/,
+    );
+    assert.equal(doc.locks.length, 1);
+    assert.equal(doc.locks[0].device, "1/0/0");
+    assert.equal(doc.locks[0].vm, "vm1");
+    assert.equal(doc.locks[0].state, "live");
+    assert.equal(doc.locks[0].bhyvePid, 4242);
+    assert.ok(Math.abs(Date.parse(doc.locks[0].since) - Date.now()) < 60_000);
+    const show = await pptkit(["show", "1/0/0", "--snapshot", snap]);
+    assert.match(
+      show.stdout,
+      /\nlock +held by VM vm1 since .*: running \(bhyve pid 4242\)\n/,
+    );
+    const showJson = JSON.parse(
+      (await pptkit(["show", "1/0/0", "--json", "--snapshot", snap])).stdout,
+    );
+    assert.equal(showJson.lock.vm, "vm1");
     // Once vm1 is gone from ps, the lock alone says nothing.
     await Deno.writeTextFile(`${snap}/ps.txt`, "  PID COMMAND\n");
     const after = await pptkit(["list", "--snapshot", snap]);
     assert.match(after.stdout, /│ ppt0 +│ pci0:1:0:0: .*│ Available +│/);
+    assert.match(after.stdout, /: not running, may be starting \(stale after 120 s\)\n$/);
   } finally {
     await cleanup();
   }
@@ -444,7 +441,7 @@ Deno.test("hook prestart --wrapper native reads the VM's devices from its config
     // Without --wrapper the configured sources are searched.
     assert.equal((await hook(snap, "poststop", "vm1")).code, 0);
     assert.equal((await hook(snap, "prestart", "vm1")).code, 0);
-    assert.deepEqual(await lockFiles(snap), ["0:1:0:0.lock", "0:1:0:1.lock"]);
+    assert.deepEqual(lockNames(snap), ["0:1:0:0.lock", "0:1:0:1.lock"]);
   } finally {
     await cleanup();
   }
@@ -490,7 +487,7 @@ Deno.test("hook: unknown VM 66, bad wrapper 64, bad options 64, each one line", 
       64,
       /^pptkit: bad VM name/,
     );
-    assert.deepEqual(await lockFiles(snap), []);
+    assert.deepEqual(lockNames(snap), []);
   } finally {
     await cleanup();
   }
@@ -516,15 +513,18 @@ Deno.test("hook --log FILE appends syslog-style lines for a go and a veto", asyn
     assert.equal((await hook(snap, "prestart", "--log", log, "--devices", "3/0/1", "vm2")).code, 1);
     assert.equal((await hook(snap, "poststop", "--log", log, "vm1")).code, 0);
     const lines = (await Deno.readTextFile(log)).trimEnd().split("\n");
-    assert.equal(lines.length, 3);
+    assert.equal(lines.length, 5);
     const syslog = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ pptkit\[\d+\]: /;
     for (const l of lines) assert.match(l, syslog);
-    assert.match(lines[0], /: prestart VM vm1 may start: holds 1\/0\/0$/);
+    // The go's warnings are logged too, one line each, as stderr shows them.
+    assert.ok(lines[0].endsWith(`: warning: VM vm1: 1/0/0 ${NO_FLR}`), lines[0]);
+    assert.match(lines[1], /: warning: VM vm1: vm1 passes 1\/0\/0 but not 1\/0\/1/);
+    assert.match(lines[2], /: prestart VM vm1 may start: holds 1\/0\/0$/);
     assert.match(
-      lines[1],
+      lines[3],
       /: VM vm2 cannot start: 3\/0\/1 is not on ppt\(4\): igb1 \(igb\) has it$/,
     );
-    assert.match(lines[2], /: poststop VM vm1 stopped: released 1\/0\/0$/);
+    assert.match(lines[4], /: poststop VM vm1 stopped: released 1\/0\/0$/);
   } finally {
     await cleanup();
   }
@@ -545,7 +545,7 @@ Deno.test("check --vm runs the prestart checks without taking locks", async () =
       /^VM gpu \(native \/usr\/local\/etc\/pptkit\/vms\/gpu\.jsonc\): 1\/0\/0 1\/0\/1\n/,
     );
     assert.match(ok.stdout, /\nVM gpu can start: 0 errors, \d+ warnings?\n$/);
-    assert.deepEqual(await lockFiles(snap), [], "check takes no locks");
+    assert.deepEqual(lockNames(snap), [], "check takes no locks");
 
     const bad = await pptkit(["check", "--vm", "nic", "--snapshot", snap]);
     assert.equal(bad.code, 1);

@@ -203,3 +203,63 @@ Deno.test("SnapshotHost refuses to run devctl: a snapshot is frozen", async () =
     (e) => e instanceof PptkitError && /frozen/.test(e.message),
   );
 });
+
+Deno.test("LiveHost asks ps for root's processes with their owner, age and executable", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    await stubs(`${dir}/bin`, {
+      ps: `[ "$*" = "-x -U 0 -ww -o pid,ppid,uid,etimes,comm,args" ] || exit 9\necho ok`,
+    });
+    const host = new LiveHost(`${DEMO}/root`);
+    await withPath(`${dir}/bin`, async () => {
+      assert.equal(await host.capture("ps"), "ok\n");
+    });
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("withLock() refuses a symlink, a directory and a FIFO at once (73), naming them", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const host = new LiveHost(dir);
+    await Deno.symlink(`${dir}/target`, `${dir}/link.lock`);
+    await Deno.mkdir(`${dir}/dir.lock`);
+    const fifo = new Deno.Command("mkfifo", { args: [`${dir}/fifo.lock`] }).outputSync();
+    const cases: [string, string][] = [
+      ["/link.lock", "a symbolic link"],
+      ["/dir.lock", "a directory"],
+      ...(fifo.success ? [["/fifo.lock", "a FIFO"] as [string, string]] : []),
+    ];
+    for (const [path, what] of cases) {
+      let ran = false;
+      await assert.rejects(
+        host.withLock(path, 10_000, () => Promise.resolve(ran = true)),
+        (e: unknown) =>
+          e instanceof PptkitError && e.exitCode === ExitCode.CantCreate &&
+          e.message === `cannot lock ${path}: it is ${what}, not a lock file pptkit made` &&
+          (e.hint ?? "").startsWith("remove it"),
+      );
+      assert.equal(ran, false, path);
+    }
+    await assert.rejects(Deno.lstat(`${dir}/target`), Deno.errors.NotFound, "nothing created");
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("withLock() honours its deadline while another holds the lock, and says so (75)", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const host = new LiveHost(dir);
+    const inner = await host.withLock("/x.lock", 1000, () =>
+      // A second holder in the same process: flock locks belong to each open file.
+      host.withLock("/x.lock", 50, () => Promise.resolve("ran")).catch((e) => e));
+    assert.ok(inner instanceof PptkitError, String(inner));
+    assert.equal(inner.exitCode, ExitCode.TempFail);
+    assert.equal(inner.message, "/x.lock is locked by another process (waited 0 s)");
+    assert.equal(inner.hint, "see which one with: fstat /x.lock (then try again)");
+  } finally {
+    await cleanup();
+  }
+});

@@ -1,12 +1,22 @@
 /**
- * The wrapper shims in hooks/ (POSIX sh), run with stub `pptkit` and `bhyve` scripts on PATH
- * that record how they were called; and bhyve-run once with the real pptkit on a snapshot.
+ * The shims in hooks/ (POSIX sh): their headers, shellcheck, what they pass to a stub `pptkit`
+ * that records how it was called, and bhyve-run with the real pptkit on a snapshot. How each
+ * wrapper calls its shim, with the real pptkit: tests/wrappers_test.ts.
  */
 import assert from "node:assert/strict";
 import { DEMO, LAUNCHER, ROOT, scratch, snapshotWith } from "./helpers.ts";
 
 const HOOKS = `${ROOT}hooks`;
-const SHIMS = ["vm-bhyve-prestart", "cbsd-master_prestart", "cbsd-master_poststop", "bhyve-run"];
+/** The shims a wrapper calls, each citing the wrapper's source and commit. */
+const WRAPPER_SHIMS = [
+  "vm-bhyve-prestart",
+  "cbsd-bhyverun",
+  "cbsd-master_prestart",
+  "cbsd-master_poststop",
+  "bmd-hook",
+  "libvirt-bhyve",
+];
+const SHIMS = [...WRAPPER_SHIMS, "bhyve-run"];
 
 /**
  * Stub pptkit: logs its arguments; `hook prestart` exits $STUB_PRESTART_RC after printing
@@ -25,6 +35,8 @@ case "$1 $2" in
 esac
 exit 0`,
     bhyve: `echo "bhyve $*" >> "$STUB_LOG"\nexit "\${STUB_BHYVE_RC:-0}"`,
+    // Never the host's syslog.
+    logger: `echo "logger $*" >> "$STUB_LOG.logger"`,
   };
   for (const [name, body] of Object.entries(scripts)) {
     await Deno.writeTextFile(`${bin}/${name}`, `#!/bin/sh\n${body}\n`);
@@ -54,6 +66,7 @@ async function shim(
     args,
     env: { PATH: `${bin}:/usr/bin:/bin`, STUB_LOG: log, ...env },
     clearEnv: true,
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -63,12 +76,23 @@ async function shim(
 }
 
 Deno.test("every shim is executable POSIX sh with an install header", async () => {
+  const installed = [...Deno.readDirSync(HOOKS)].map((e) => e.name).sort();
+  assert.deepEqual(installed, [...SHIMS].sort(), "every file of hooks/ is tested here");
   for (const name of SHIMS) {
     const info = await Deno.stat(`${HOOKS}/${name}`);
     assert.ok((info.mode ?? 0) & 0o111, `${name} is executable`);
     const text = await Deno.readTextFile(`${HOOKS}/${name}`);
     assert.ok(text.startsWith("#!/bin/sh\n"), name);
     assert.match(text, /\n# Install: /, `${name} says how to install it`);
+  }
+  for (const name of WRAPPER_SHIMS) {
+    const text = await Deno.readTextFile(`${HOOKS}/${name}`);
+    const header = text.slice(0, text.indexOf("\nset -u"));
+    assert.match(header, /\n# What \S+ passes and honours \(/, `${name} states its wrapper's side`);
+    assert.match(header, /\b[0-9a-f]{7}\b/, `${name} names the wrapper's commit`);
+    assert.match(header, /\b[a-z_/-]+\.(c|subr|sh)\b|lib\/vm-run|sudoexec\/bstart/, name);
+    assert.match(header, /\n# What this shim does: /, `${name} says what it does`);
+    assert.match(header, /\n# Exit status: /, name);
   }
 });
 
@@ -93,85 +117,98 @@ Deno.test({
   },
 });
 
-Deno.test("vm-bhyve-prestart runs hook prestart --wrapper vm-bhyve and logs a go", async () => {
+Deno.test("the wrapper shims pass the VM, its devices and a holder to pptkit hook", async () => {
   const [dir, cleanup] = await scratch();
   try {
-    const dataset = `${dir}/vm/vm1`;
-    await Deno.mkdir(dataset, { recursive: true });
-    const r = await shim(dir, "vm-bhyve-prestart", ["vm1", dataset]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.calls, [`pptkit hook prestart --wrapper vm-bhyve -- vm1 ${dataset}`]);
-    const log = await Deno.readTextFile(`${dataset}/vm-bhyve.log`);
-    assert.match(
-      log,
-      /^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d: pptkit: prestart ok: vm1 may have its passthru devices\n$/,
-    );
-  } finally {
-    await cleanup();
-  }
-});
-
-Deno.test("vm-bhyve-prestart writes a veto to the guest's vm-bhyve.log and stderr", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
-    const dataset = `${dir}/vm/vm1`;
-    await Deno.mkdir(dataset, { recursive: true });
-    await Deno.writeTextFile(`${dataset}/vm-bhyve.log`, "Nov 27 02:36:00: initialising\n");
-    const err = "pptkit: VM vm1 cannot start: 3/0/1 is not on ppt(4): igb1 (igb) has it\n" +
-      "hint: reserve it: pptkit reserve 3/0/1";
-    const r = await shim(dir, "vm-bhyve-prestart", ["vm1", dataset], {
-      STUB_PRESTART_RC: "1",
-      STUB_PRESTART_ERR: err,
-    });
-    assert.equal(r.code, 1);
-    assert.equal(r.stderr, err + "\n");
-    const log = (await Deno.readTextFile(`${dataset}/vm-bhyve.log`)).split("\n");
-    assert.equal(log[0], "Nov 27 02:36:00: initialising", "the log is appended to");
-    assert.match(
-      log[1],
-      /^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d: pptkit: VM vm1 cannot start: 3\/0\/1 is not on ppt\(4\)/,
-    );
-    assert.match(log[2], /: hint: reserve it: pptkit reserve 3\/0\/1$/);
-    // No dataset directory: the verdict still goes to stderr.
-    const bare = await shim(dir, "vm-bhyve-prestart", ["vm1"], {
-      STUB_PRESTART_RC: "75",
-      STUB_PRESTART_ERR: "pptkit: busy",
-    });
-    assert.equal(bare.code, 75);
-    assert.equal(bare.stderr, "pptkit: busy\n");
-    const none = await shim(dir, "vm-bhyve-prestart", []);
-    assert.equal(none.code, 64);
+    const conf = `${dir}/jails-system/win10/bhyve.conf`;
+    const cases: [string, string[], Record<string, string>, string][] = [
+      [
+        "cbsd-bhyverun",
+        ["-c", conf, "-e", "1", "-l", `${dir}/bstart.log`],
+        { PPTKIT_CBSD_BHYVERUN: "/bin/true" },
+        "pptkit hook prestart --wrapper cbsd --holder PID -- win10",
+      ],
+      [
+        "cbsd-master_poststop",
+        [],
+        { jname: "win10", PPTKIT_HOOK_ARGS: "--rebind --log /var/log/pptkit.log" },
+        "pptkit hook poststop --wrapper cbsd --rebind --log /var/log/pptkit.log -- win10",
+      ],
+      [
+        "bmd-hook",
+        ["vm1", "PRESTART"],
+        { VM_NPASSTHRUES: "2", VM_PASSTHRUES1: "1/0/0", VM_PASSTHRUES2: "ppt1" },
+        "pptkit hook prestart --holder PID --devices 1/0/0,ppt1 -- vm1",
+      ],
+      ["bmd-hook", ["vm1", "PRESTART"], {}, "pptkit hook prestart --holder PID -- vm1"],
+      ["bmd-hook", ["vm1", "POSTSTOP"], {}, "pptkit hook poststop -- vm1"],
+      ["libvirt-bhyve", ["vm1", "release", "end", "-"], {}, "pptkit hook poststop -- vm1"],
+      [
+        "libvirt-bhyve",
+        ["vm1", "prepare", "begin", "-"],
+        { PPTKIT_LIBVIRT_DIR: `${dir}/none` },
+        "pptkit hook prestart --holder PID -- vm1",
+      ],
+    ];
+    for (const [name, args, env, call] of cases) {
+      const r = await shim(dir, name, args, env);
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      assert.deepEqual(r.calls.map((c) => c.replace(/--holder \d+/, "--holder PID")), [call], name);
+    }
+    // States and operations that are not theirs: nothing happens.
+    for (
+      const [name, args] of [
+        ["bmd-hook", ["vm1", "RUN"]],
+        ["libvirt-bhyve", ["vm1", "started", "begin", "-"]],
+        ["libvirt-bhyve", ["vm1", "stopped", "end", "-"]],
+      ] as const
+    ) {
+      const r = await shim(dir, name, [...args]);
+      assert.equal(r.code, 0, name);
+      assert.deepEqual(r.calls, [], `${name} ${args.join(" ")}`);
+    }
+    // bmd: a VM without devices has nothing to check.
+    const none = await shim(dir, "bmd-hook", ["vm1", "PRESTART"], { VM_NPASSTHRUES: "0" });
+    assert.equal(none.code, 0);
     assert.deepEqual(none.calls, []);
   } finally {
     await cleanup();
   }
 });
 
-Deno.test("cbsd shims pass $jname to hook prestart / poststop --wrapper cbsd", async () => {
+Deno.test("the wrapper shims refuse a bad call with 64, running nothing", async () => {
   const [dir, cleanup] = await scratch();
   try {
-    const pre = await shim(dir, "cbsd-master_prestart", [], { jname: "win10" });
-    assert.equal(pre.code, 0, pre.stderr);
-    assert.deepEqual(pre.calls, ["pptkit hook prestart --wrapper cbsd -- win10"]);
-    const veto = await shim(dir, "cbsd-master_prestart", [], {
-      jname: "win10",
-      STUB_PRESTART_RC: "1",
-    });
-    assert.equal(veto.code, 1, "CBSD sees the veto");
-    const post = await shim(dir, "cbsd-master_poststop", [], {
-      jname: "win10",
-      PPTKIT_HOOK_ARGS: "--rebind --log /var/log/pptkit.log",
-    });
-    assert.equal(post.code, 0, post.stderr);
-    assert.deepEqual(post.calls, [
-      "pptkit hook poststop --wrapper cbsd --rebind --log /var/log/pptkit.log -- win10",
-    ]);
-    for (const name of ["cbsd-master_prestart", "cbsd-master_poststop"]) {
-      const r = await shim(dir, name, []);
-      assert.equal(r.code, 64, name);
-      assert.match(r.stderr, /jname is not set/);
-      assert.deepEqual(r.calls, []);
+    const cases: [string, string[], Record<string, string>, RegExp][] = [
+      ["vm-bhyve-prestart", [], {}, /usage: vm-bhyve-prestart NAME/],
+      ["cbsd-bhyverun", ["-e", "1"], {}, /usage: cbsd-bhyverun -c /],
+      ["cbsd-bhyverun", ["-c", "bhyve.conf"], {}, /cannot tell the VM from -c bhyve\.conf/],
+      ["cbsd-master_prestart", [], {}, /jname is not set/],
+      ["cbsd-master_poststop", [], {}, /jname is not set/],
+      ["bmd-hook", [], {}, /usage: bmd-hook VM PRESTART\|POSTSTOP/],
+      ["bmd-hook", ["vm1", "PRESTART"], { VM_NPASSTHRUES: "2x" }, /bad VM_NPASSTHRUES "2x"/],
+      ["libvirt-bhyve", ["vm1"], {}, /usage: libvirt-bhyve NAME/],
+    ];
+    for (const [name, args, env, pattern] of cases) {
+      const r = await shim(dir, name, args, env);
+      assert.equal(r.code, 64, `${name} ${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, pattern, name);
+      assert.deepEqual(r.calls, [], `${name} ran nothing`);
     }
+    // A host address in the domain XML that is not a number is never evaluated by the shell.
+    await Deno.writeTextFile(
+      `${dir}/vm1.xml`,
+      "<domain type='bhyve'>\n<hostdev mode='subsystem' type='pci'>\n<source>\n" +
+        `<address domain='0x0000' bus='x[$(touch ${dir}/owned)]' slot='0x00' function='0x0'/>\n` +
+        "</source>\n</hostdev>\n</domain>\n",
+    );
+    const r = await shim(dir, "libvirt-bhyve", ["vm1", "prepare", "begin", "-"], {
+      PPTKIT_LIBVIRT_DIR: dir,
+    });
+    assert.equal(r.code, 65, r.stderr);
+    assert.match(r.stderr, /vm1\.xml has a host address that is not a number/);
+    assert.deepEqual(r.calls, []);
+    await assert.rejects(Deno.stat(`${dir}/owned`), Deno.errors.NotFound);
   } finally {
     await cleanup();
   }
@@ -294,3 +331,26 @@ for (
     }
   });
 }
+
+Deno.test("README's Hooks table and the man page's HOOKS name every shim, and which can stop a start", async () => {
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  const section = readme.slice(readme.indexOf("\n## Hooks\n"), readme.indexOf("\n## Snapshots\n"));
+  const rows = section.split("\n").filter((l) => l.startsWith("| "));
+  const man = await Deno.readTextFile(`${ROOT}docs/pptkit.8`);
+  const hooks = man.slice(man.indexOf(".Sh HOOKS"), man.indexOf(".Sh ENVIRONMENT"));
+  for (const name of SHIMS) {
+    assert.ok(rows.some((r) => r.includes(`\`${name}`)), `README's Hooks table names ${name}`);
+    assert.match(hooks, new RegExp(`\\n\\.It Pa ${name}\\n`), `the man page's HOOKS names ${name}`);
+  }
+  // What tests/wrappers_test.ts shows: vm-bhyve and master_prestart.d cannot stop a start,
+  // CBSD's bhyverun_wrapper, bmd and libvirt can.
+  const row = (shim: string) => rows.find((r) => r.includes(`\`${shim}\``))!;
+  for (const shim of ["vm-bhyve-prestart", "cbsd-master_prestart"]) {
+    assert.match(row(shim), /\*\*cannot stop the start\*\*/, shim);
+  }
+  for (const shim of ["cbsd-bhyverun", "bmd-hook", "libvirt-bhyve"]) {
+    assert.match(row(shim), /\| stops it|fail the start/, shim);
+  }
+  assert.match(hooks, /vm-bhyve ignores its exit status, so a veto cannot stop the start/);
+  assert.match(hooks, /advisory, CBSD ignores its exit status/);
+});

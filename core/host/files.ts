@@ -257,8 +257,11 @@ export abstract class FileHost implements Host {
   async withLock<T>(path: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
     this.changed();
     const real = this.realPath(path);
-    const deadline = Date.now() + waitMs;
-    for (;;) {
+    const started = Date.now();
+    const deadline = started + waitMs;
+    // Every way round the loop checks the deadline, and every way out says what blocked it.
+    for (let round = 0;; round++) {
+      refuseOddLockFile(real, path);
       let file: Deno.FsFile;
       try {
         file = Deno.openSync(real, { read: true, write: true, create: true });
@@ -276,27 +279,40 @@ export abstract class FileHost implements Host {
         file.close();
         throw new PptkitError(
           ExitCode.TempFail,
-          `${path} is locked by another pptkit`,
-          "try again in a moment",
+          `${path} is locked by another process (waited ${Math.round(waitMs / 1000)} s)`,
+          `see which one with: fstat ${path} (then try again)`,
         );
       }
       // The holder before us removes the lock file when it is done: a lock on a file that is
       // no longer at the path locks nothing, so take the new one.
-      if (!sameFile(file, real)) {
-        file.close();
-        continue;
-      }
-      try {
-        return await fn();
-      } finally {
-        // Remove it while still holding it, so no lock file stays behind in /boot.
+      const same = sameFile(file, real);
+      if (same === true) {
         try {
-          Deno.removeSync(real);
-        } catch {
-          // Already gone: nothing to clean up.
+          return await fn();
+        } finally {
+          // Remove it while still holding it, so no lock file stays behind in /boot.
+          try {
+            Deno.removeSync(real);
+          } catch {
+            // Already gone: nothing to clean up.
+          }
+          file.close();
         }
-        file.close();
       }
+      file.close();
+      if (same !== false) {
+        throw new PptkitError(ExitCode.CantCreate, `cannot lock ${path}: ${same}`);
+      }
+      if (Date.now() >= deadline) {
+        throw new PptkitError(
+          ExitCode.TempFail,
+          `${path} kept being replaced while pptkit waited for it ` +
+            `(${round + 1} tries in ${Math.round((Date.now() - started) / 1000)} s)`,
+          `see which processes use it with: fstat ${path}`,
+        );
+      }
+      // Another holder came and went: give it a moment from the second try on.
+      if (round > 0) await sleep(Math.min(10, Math.max(deadline - Date.now(), 0)));
     }
   }
 
@@ -353,15 +369,54 @@ function createNewFile(real: string, path: string, text: string): boolean {
   }
 }
 
-/** True when the open file is still the one at `path` (same device and inode). */
-function sameFile(file: Deno.FsFile, path: string): boolean {
+/**
+ * True when the open file is still the one at `path` (same device and inode; `path` itself,
+ * not what a symlink there points to); false when it was replaced; why, when either cannot be
+ * looked at.
+ */
+function sameFile(file: Deno.FsFile, path: string): boolean | string {
+  let open: Deno.FileInfo;
   try {
-    const open = file.statSync();
-    const now = Deno.statSync(path);
-    return open.ino === now.ino && open.dev === now.dev;
-  } catch {
-    return false;
+    open = file.statSync();
+  } catch (e) {
+    return `cannot fstat it: ${e instanceof Error ? e.message : String(e)}`;
   }
+  let now: Deno.FileInfo;
+  try {
+    now = Deno.lstatSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    return `cannot stat it: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  if (open.ino === null || open.dev === null) return "the file system tells no inode numbers";
+  return open.ino === now.ino && open.dev === now.dev;
+}
+
+/**
+ * Refuses a lock file that is not a regular file pptkit made: a symlink (it would lock, and
+ * create, whatever it points to), a directory, a FIFO (opening it would hang) or a device.
+ */
+function refuseOddLockFile(real: string, path: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(real);
+  } catch {
+    return; // Missing (the usual case: it is created), or unreadable (open says why).
+  }
+  if (info.isFile) return;
+  const what = info.isSymlink
+    ? "a symbolic link"
+    : info.isDirectory
+    ? "a directory"
+    : info.isFifo
+    ? "a FIFO"
+    : "not a regular file";
+  throw new PptkitError(
+    ExitCode.CantCreate,
+    `cannot lock ${path}: it is ${what}, not a lock file pptkit made`,
+    `remove it (rm ${info.isDirectory ? "-r " : ""}${path}) if no pptkit runs; pptkit ` +
+      "creates it again",
+  );
 }
 
 /** A directory's names; null when it does not exist; "unknown" when it cannot be listed. */
@@ -385,6 +440,11 @@ export function settle<T>(step: () => T): Promise<T> {
   } catch (e) {
     return Promise.reject(e);
   }
+}
+
+/** Resolves after `ms`. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Rejects after `ms`; used to bound a blocking lock wait. */

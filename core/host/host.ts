@@ -39,7 +39,8 @@ export const CAPTURE_COMMANDS: Record<CaptureName, readonly string[]> = {
   sysctl: ["sysctl", "hw.vmm"],
   kldstat: ["kldstat"],
   uname: ["uname", "-mr"],
-  ps: ["ps", "-axww", "-o", "pid,command"],
+  // Root's processes only, with owner, age and executable (core/ownership/running.ts).
+  ps: ["ps", "-x", "-U", "0", "-ww", "-o", "pid,ppid,uid,etimes,comm,args"],
   vmm: ["ls", "/dev/vmm"],
   cbsd: ["cbsd", "bhyve-ppt", "mode=list"],
 };

@@ -8,14 +8,12 @@
 import { addressKey, formatLabel, type PciAddress } from "../address.ts";
 import type { Host } from "../host/host.ts";
 import {
-  ago,
   busyFix,
   describeLock,
   formatLockRecord,
   GUARD_NAME,
   GUARD_WAIT_MS,
   isBusy,
-  lockAge,
   type LockFile,
   lockPath,
   type LockRecord,
@@ -23,6 +21,7 @@ import {
   lockState,
   readLock,
   readLocks,
+  takeoverMessage,
 } from "./locks.ts";
 import type { RunningVms } from "./running.ts";
 
@@ -31,6 +30,8 @@ export interface LockOwner {
   readonly vm: string;
   readonly pid: number;
   readonly ppid: number | null;
+  /** The process that stands for the VM while it starts and between boots (see locks.ts). */
+  readonly holder: number | null;
   /** Now, in ms since the epoch. */
   readonly now: number;
 }
@@ -50,6 +51,8 @@ export interface Takeover {
   readonly address: PciAddress;
   /** The stale record; null when the file was garbage. */
   readonly from: LockRecord | null;
+  /** Why it was free. */
+  readonly state: LockState;
   /** One line for the info message. */
   readonly message: string;
 }
@@ -62,6 +65,8 @@ export type AcquireResult =
     readonly created: PciAddress[];
     /** Devices this VM already held (guest reboot). */
     readonly kept: PciAddress[];
+    /** Kept devices whose lock now names this call's holder. */
+    readonly renewed: PciAddress[];
     readonly takenOver: Takeover[];
   }
   | {
@@ -93,6 +98,7 @@ export async function acquireLocks(
   return await host.withLock(guard, options.waitMs ?? GUARD_WAIT_MS, async () => {
     const created: PciAddress[] = [];
     const kept: PciAddress[] = [];
+    const renewed: PciAddress[] = [];
     const takenOver: Takeover[] = [];
     const rollback = async () => {
       for (const address of created) await host.remove(lockPath(runDir, address));
@@ -106,6 +112,8 @@ export async function acquireLocks(
           ppid: owner.ppid,
           time: new Date(owner.now).toISOString(),
           device: formatLabel(address),
+          holder: owner.holder,
+          renewed: null,
         });
         let done = false;
         for (let attempt = 0; attempt < MAX_ATTEMPTS && !done; attempt++) {
@@ -119,6 +127,7 @@ export async function acquireLocks(
           const state = lockState(lock, owner.vm, running, owner.now, staleAfterMs);
           if (state === "own") {
             kept.push(address);
+            if (await renew(host, lock, owner)) renewed.push(address);
             done = true;
           } else if (isBusy(state)) {
             await rollback();
@@ -130,16 +139,11 @@ export async function acquireLocks(
               fix: busyFix(lock, state, Math.round(staleAfterMs / 1000)),
             };
           } else if (await setAside(host, lock, owner)) {
-            const age = ago(lockAge(lock, owner.now));
             takenOver.push({
               address,
               from: lock.record,
-              message: lock.record === null
-                ? `took over the unreadable lock of ${formatLabel(lock.address)} (written ${age})`
-                : `took over the stale lock of ${
-                  formatLabel(lock.address)
-                } from VM ${lock.record.vm} ` +
-                  `(not running, locked ${age})`,
+              state,
+              message: takeoverMessage(lock, state, owner.now),
             });
           }
         }
@@ -159,8 +163,32 @@ export async function acquireLocks(
       await rollback().catch(() => {});
       throw e;
     }
-    return { ok: true, created, kept, takenOver };
+    return { ok: true, created, kept, renewed, takenOver };
   });
+}
+
+/**
+ * Points the VM's own lock at this call's holder when it names another one (a second shim of
+ * the same start, such as CBSD's master_prestart.d and then its bhyverun_wrapper): the new
+ * text is written beside the lock and renamed over it, so a reader sees one or the other.
+ * `time` stays: it says since when the VM holds the device. False when nothing changed.
+ */
+async function renew(host: Host, lock: LockFile, owner: LockOwner): Promise<boolean> {
+  const r = lock.record;
+  if (r === null || owner.holder === null || r.holder === owner.holder) return false;
+  const text = formatLockRecord({
+    ...r,
+    pid: owner.pid,
+    ppid: owner.ppid,
+    holder: owner.holder,
+    renewed: new Date(owner.now).toISOString(),
+  });
+  const next = `${lock.path}.new.${owner.pid}`;
+  await host.remove(next);
+  if (!(await host.createExclusive(next, text))) return false;
+  if (await host.rename(next, lock.path)) return true;
+  await host.remove(next);
+  return false;
 }
 
 /**

@@ -2,17 +2,31 @@
  * Device ownership (DESIGN §12): which VM holds which passthrough device right now, and the
  * checks a VM must pass before it starts.
  *
- * - Running VMs come from `ps -axww -o pid,command` (bhyve titles itself `bhyve: NAME`) and
- *   `ls /dev/vmm` (a VM exists in the kernel from `bhyvectl --create` or bhyve's start until it
- *   is destroyed, even between a guest reboot and the next bhyve).
  * - Ownership is one lock file per device in the run dir (default `/var/run/pptkit/`), named by
- *   the canonical device key (`0:1:0:0.lock`) and created with O_EXCL, holding the VM name,
- *   the pid of the hook and of its caller, and the time, as JSON.
- * - A VM that runs prestart again (a guest reboot loop) keeps its locks. A lock is stale when
- *   its VM is neither in `ps` nor in `/dev/vmm` and it is older than `staleAfterMs`; a lock file
- *   that cannot be read is stale once it is that old. Stale locks are taken over: the old file is
- *   renamed aside to a name only this process uses (one racer wins the rename), then the lock is
- *   created with O_EXCL again.
+ *   the canonical device key (`0:1:0:0.lock`) and created with O_EXCL, holding as JSON the VM
+ *   name, the pid of the hook and of its caller, the time, and the holder: the wrapper process
+ *   that stands for the VM while it starts and between its boots (`hook --holder PID`, by
+ *   default the hook's caller; each shim in hooks/ says which process it names).
+ * - A lock follows its VM (which VMs run, and which processes: core/ownership/running.ts).
+ *   Another VM's lock is
+ *   - held while that VM runs: a root bhyve process names it, or /dev/vmm/NAME exists;
+ *   - held while its holder runs: the VM is starting (prestart ran, bhyve did not start yet)
+ *     or rebooting (bhyve exited and the wrapper starts the next one: vm-bhyve's `vm _run`
+ *     loop runs prestart again, CBSD's bhyverun.sh loop and bmd do not). The holder counts
+ *     when ps shows a root process with its pid that has been running since the lock named
+ *     it, so a reused pid does not;
+ *   - free at once otherwise: the VM stopped (vm-bhyve has no poststop hook) or never started;
+ *   - where pptkit cannot see the processes (no ps, or an older snapshot's `pid,command`
+ *     ps.txt) and its VM is in neither ps nor /dev/vmm: held while younger than
+ *     `staleAfterMs`, then stale; held for good when neither ps nor /dev/vmm can be read.
+ *   A lock dated in the future (the clock was set back) is free, with a warning about the
+ *   clock. A file that is empty or not a pptkit lock (a prestart killed between creating and
+ *   writing it) is free when pptkit can see which VMs run, else once older than `staleAfterMs`.
+ * - The same VM's prestart (a guest reboot, or a second shim of the same wrapper) keeps its
+ *   locks; when it names another holder the lock is rewritten with it (`time` kept, `renewed`
+ *   set), atomically by rename.
+ * - Free locks are taken over: the old file is renamed aside to a name only this process uses
+ *   (one racer wins the rename), then the lock is created with O_EXCL again.
  * - Every change to the run dir happens under one flock(2) on `<runDir>/.guard` (the kernel drops
  *   it when a process dies), so two hooks starting at the same moment are serialised: exactly one
  *   gets a device. O_EXCL still guards against anything that does not take the guard.
@@ -39,6 +53,9 @@ const LOCK_NAME = /^(\d{1,10}):(\d{1,3}):(\d{1,2}):(\d{1,3})\.lock$/;
 /** The schema tag inside every lock file. */
 export const LOCK_SCHEMA = "pptkit.lock/1";
 
+/** A lock dated more than this ahead of the clock is "in the future". */
+export const CLOCK_SLACK_MS = 1000;
+
 /** What a lock file says. */
 export interface LockRecord {
   readonly vm: string;
@@ -50,6 +67,13 @@ export interface LockRecord {
   readonly time: string;
   /** The device as B/S/F (or selector), for people reading the file. */
   readonly device: string;
+  /**
+   * The process that stands for the VM while it starts and between boots (`--holder`, default
+   * the hook's caller); null in the locks of older pptkit versions.
+   */
+  readonly holder: number | null;
+  /** When a later prestart of the same VM named a new holder, ISO 8601; null when none did. */
+  readonly renewed: string | null;
 }
 
 /** A lock file found in the run dir. */
@@ -79,9 +103,16 @@ export function parseLockName(name: string): PciAddress | null {
   return address === null ? null : { ...address, domain };
 }
 
-/** The text of a lock file. */
+/** The text of a lock file (`renewed` only when set). */
 export function formatLockRecord(record: LockRecord): string {
-  return JSON.stringify({ schema: LOCK_SCHEMA, ...record }) + "\n";
+  const { renewed, ...rest } = record;
+  const fields = renewed === null ? rest : { ...rest, renewed };
+  return JSON.stringify({ schema: LOCK_SCHEMA, ...fields }) + "\n";
+}
+
+/** A pid as a lock records it: a whole number above 0; null otherwise. */
+function pidOf(value: unknown): number | null {
+  return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : null;
 }
 
 /** Reads a lock file's text; null when it is not a well-formed pptkit lock. */
@@ -103,6 +134,10 @@ export function parseLockRecord(text: string): LockRecord | null {
     ppid: typeof v.ppid === "number" && Number.isInteger(v.ppid) ? v.ppid : null,
     time: v.time,
     device: typeof v.device === "string" ? v.device : "",
+    holder: pidOf(v.holder),
+    renewed: typeof v.renewed === "string" && !Number.isNaN(Date.parse(v.renewed))
+      ? v.renewed
+      : null,
   };
 }
 
@@ -163,20 +198,43 @@ export type LockState =
   | "own"
   /** Another VM that is running holds it. */
   | "live"
+  /** Another VM holds it; it has no bhyve process but its holder runs: starting or rebooting. */
+  | "starting"
   /** Another VM holds it; it is not running but the lock is young: it may be starting. */
   | "young"
   /** Another VM holds it and pptkit cannot see which VMs run. */
   | "unknown"
   /** Its VM is not running and the lock is old: it is taken over. */
   | "stale"
+  /** Its VM has no bhyve process and its holder has exited: it is taken over at once. */
+  | "stopped"
+  /** It is dated in the future (the clock was set back): it is taken over, with a warning. */
+  | "future"
   /** The file is not a pptkit lock and it is young: left alone. */
   | "garbage-young"
-  /** The file is not a pptkit lock and it is old: it is taken over. */
+  /** The file is not a pptkit lock and it is old, or pptkit sees no VM it could be: taken over. */
   | "garbage-stale";
 
 /** When the lock was taken, in whole seconds before `now`; null when unknown. */
 export function lockAge(lock: LockFile, now: number): number | null {
   return lock.since === null ? null : Math.max(0, Math.floor((now - lock.since) / 1000));
+}
+
+/** True when the lock is dated ahead of `now` (beyond {@linkcode CLOCK_SLACK_MS}). */
+export function isFuture(lock: LockFile, now: number): boolean {
+  return lock.since !== null && lock.since - now > CLOCK_SLACK_MS;
+}
+
+/**
+ * True when the lock's holder runs: a root process with its pid that has been running since the
+ * lock named it (ps's elapsed seconds are whole, hence the second of slack).
+ */
+export function holderRuns(record: LockRecord, running: RunningVms, now: number): boolean {
+  const p = record.holder === null ? undefined : running.processes?.get(record.holder);
+  if (p === undefined || p.uid !== 0) return false;
+  if (p.elapsed === null) return true;
+  const named = Date.parse(record.renewed ?? record.time);
+  return now - p.elapsed * 1000 <= named + 1000;
 }
 
 /** Judges a lock for `vm`. */
@@ -187,27 +245,70 @@ export function lockState(
   now: number,
   staleAfterMs: number,
 ): LockState {
-  const old = lock.since === null || now - lock.since > staleAfterMs;
-  if (lock.record === null) return old ? "garbage-stale" : "garbage-young";
-  if (lock.record.vm === vm) return "own";
-  if (running.names.has(lock.record.vm)) return "live";
+  const old = lock.since === null || now - lock.since > staleAfterMs || isFuture(lock, now);
+  const r = lock.record;
+  if (r === null) return old || running.known ? "garbage-stale" : "garbage-young";
+  if (r.vm === vm) return "own";
+  if (running.names.has(r.vm)) return "live";
+  if (isFuture(lock, now)) return "future";
+  if (running.processes !== null && r.holder !== null) {
+    return holderRuns(r, running, now) ? "starting" : "stopped";
+  }
   if (!running.known) return "unknown";
   return old ? "stale" : "young";
 }
 
 /** True for the states that keep a VM from taking the device now. */
 export function isBusy(state: LockState): boolean {
-  return state === "live" || state === "young" || state === "unknown" ||
+  return state === "live" || state === "starting" || state === "young" || state === "unknown" ||
     state === "garbage-young";
 }
 
 /** `35 s ago`, `2 h ago`. */
 export function ago(seconds: number | null): string {
   if (seconds === null) return "at an unknown time";
-  if (seconds < 120) return `${seconds} s ago`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
-  if (seconds < 172800) return `${Math.floor(seconds / 3600)} h ago`;
-  return `${Math.floor(seconds / 86400)} days ago`;
+  return `${span(seconds)} ago`;
+}
+
+/** `35 s`, `4 min`, `2 h`, `3 days`. */
+function span(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
+  if (seconds < 172800) return `${Math.floor(seconds / 3600)} h`;
+  return `${Math.floor(seconds / 86400)} days`;
+}
+
+/**
+ * Why a lock is free, for the line that says it is taken over (the text in parentheses):
+ * `not running, locked 1 h ago`.
+ */
+export function freeReason(lock: LockFile, state: LockState, now: number): string {
+  const when = ago(lockAge(lock, now));
+  switch (state) {
+    case "future":
+      return `dated ${span(Math.floor(((lock.since ?? now) - now) / 1000))} ahead of this ` +
+        "host's clock; check the clock";
+    case "stopped":
+      return `no bhyve process, and its wrapper, pid ${lock.record?.holder}, has exited; ` +
+        `locked ${when}`;
+    case "garbage-stale":
+      return lock.raw === ""
+        ? `written ${when}: a prestart was stopped before it wrote the lock`
+        : `written ${when}`;
+    default:
+      return `not running, locked ${when}`;
+  }
+}
+
+/** `took over the stale lock of 1/0/0 from VM vm2 (not running, locked 1 h ago)`. */
+export function takeoverMessage(lock: LockFile, state: LockState, now: number): string {
+  const dev = formatLabel(lock.address);
+  const why = freeReason(lock, state, now);
+  if (lock.record === null) {
+    return `took over the ${lock.raw === "" ? "empty" : "unreadable"} lock of ${dev} (${why})`;
+  }
+  return `took over the ${state === "stale" ? "stale " : ""}lock of ${dev} from VM ` +
+    `${lock.record.vm} (${why})`;
 }
 
 /** One line about a lock another VM (or garbage) holds: why `vm` cannot have the device. */
@@ -230,6 +331,9 @@ export function describeLock(
     case "live":
       return `${dev} is held by running VM ${r.vm} (` +
         (pid !== undefined ? `bhyve pid ${pid}, ` : "in /dev/vmm, ") + `locked ${when})`;
+    case "starting":
+      return `${dev} is held by VM ${r.vm}, which is starting or rebooting: it has no bhyve ` +
+        `process, but its wrapper (pid ${r.holder}) runs (locked ${when})`;
     case "young":
       return `${dev} is held by VM ${r.vm}, locked ${when} by pid ${r.pid}: ` +
         "it is probably starting";
@@ -249,6 +353,61 @@ export function busyFix(lock: LockFile, state: LockState, staleAfterSeconds: num
       "if no VM uses the device";
   }
   if (state === "live") return `stop VM ${r.vm} first, or give this VM another device`;
+  if (state === "starting") {
+    return `wait until VM ${r.vm} is up or gone; if it is not starting, stop its wrapper ` +
+      `(pid ${r.holder}) or run: pptkit hook poststop ${r.vm}`;
+  }
   return `wait until VM ${r.vm} is up or gone (a lock of a VM that does not run goes stale ` +
     `after ${staleAfterSeconds} s), or run: pptkit hook poststop ${r.vm}`;
+}
+
+/**
+ * Who holds a lock, for `list` and `show`: `running (bhyve pid 977)`, `starting or rebooting
+ * (wrapper pid 4242 runs)`, `free: not running, locked 1 h ago`.
+ */
+export function lockStatus(
+  lock: LockFile,
+  running: RunningVms,
+  now: number,
+  staleAfterMs: number,
+): string {
+  const state = lockState(lock, "", running, now, staleAfterMs);
+  const r = lock.record;
+  switch (state) {
+    case "live": {
+      const pid = r === null ? undefined : running.pids.get(r.vm);
+      return pid === undefined ? "running (in /dev/vmm)" : `running (bhyve pid ${pid})`;
+    }
+    case "starting":
+      return `starting or rebooting (wrapper pid ${r?.holder} runs)`;
+    case "young":
+      return `not running, may be starting (stale after ${Math.round(staleAfterMs / 1000)} s)`;
+    case "unknown":
+      return "held: pptkit cannot see which VMs run";
+    case "garbage-young":
+      return `unreadable lock file (written ${ago(lockAge(lock, now))})`;
+    default:
+      return `free: ${freeReason(lock, state, now)}`;
+  }
+}
+
+/** `2026-11-27 02:36:02 UTC`. */
+function utcStamp(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace("T", " ") + " UTC";
+}
+
+/**
+ * Who holds a device and since when, for `list` (after `1/0/0 locked by`) and `show`:
+ * `VM vm1 since 2026-11-27 02:36:02 UTC (35 s ago): running (bhyve pid 977)`.
+ */
+export function holdingText(
+  lock: LockFile,
+  running: RunningVms,
+  now: number,
+  staleAfterMs: number,
+): string {
+  const who = lock.record === null ? "an unreadable lock file" : `VM ${lock.record.vm}`;
+  const since = lock.since === null ? "at an unknown time" : `since ${utcStamp(lock.since)} (` +
+    (isFuture(lock, now) ? "in the future" : ago(lockAge(lock, now))) + ")";
+  return `${who} ${since}: ${lockStatus(lock, running, now, staleAfterMs)}`;
 }
