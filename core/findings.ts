@@ -53,7 +53,13 @@ export type FindingCode =
   | "slot-moved"
   | "vm-config"
   | "plugin"
-  | "quirk";
+  | "quirk"
+  | "arch-unsupported"
+  | "sriov-pf"
+  | "sriov-vf"
+  | "loader-conf-typo"
+  | "loader-conf-bom"
+  | "still-used";
 
 export interface Finding {
   readonly level: Level;

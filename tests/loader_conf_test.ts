@@ -699,10 +699,12 @@ Deno.test("editLoaderConf() changes only the last of duplicate assignments", () 
   const old = 'pptdevs="1/0/0"\nvmm_load="NO"\npptdevs="2/0/0"\nvmm_load=NO\n';
   const e = editLoaderConf([conf(old)], LOADER_CONF, reserve(dev(3, 0, 0)));
   assert.equal(e.text, 'pptdevs="1/0/0"\nvmm_load="NO"\npptdevs="2/0/0 3/0/0"\nvmm_load=YES\n');
-  // emptying the last one writes "" so that the first one does not come back
+  // emptying it removes the variable, as documented: every line of it goes, so the first one
+  // cannot come back (issue #15: release wrote pptdevs="" with duplicate lines)
   const r = editLoaderConf([conf(e.text)], LOADER_CONF, release(dev(2, 0, 0), dev(3, 0, 0)));
-  assert.equal(r.text, 'pptdevs="1/0/0"\nvmm_load="NO"\npptdevs=""\nvmm_load=YES\n');
+  assert.equal(r.text, 'vmm_load="NO"\nvmm_load=YES\n');
   assert.deepEqual(r.reserved, []);
+  assert.deepEqual(r.removed, ["2/0/0", "3/0/0"]);
 });
 
 Deno.test("editLoaderConf() refuses an unterminated quote on a pptdevs line and changes nothing", () => {

@@ -37,8 +37,11 @@ Deno.test({
   async fn() {
     const r = await onTerminal(`list --snapshot ${DEMO}`, 80);
     assert.equal(r.code, 0, r.text);
-    // Wrapped, the Status is painted line by line: no colour runs into the borders.
-    assert.ok(r.text.includes(`${ESC}33mIn use${ESC}39m`), "the Status is coloured");
+    // Wrapped between words (issue #15: "Runnin│g in: win-gp│u"), the Status is painted line
+    // by line: no colour runs into the borders.
+    assert.ok(r.text.includes(`${ESC}33mIn use by:${ESC}39m`), "the Status is coloured");
+    assert.ok(r.text.includes(`${ESC}33mtest-vm-1${ESC}39m`), "the VM name is whole");
+    assert.match(r.text, /^Vendor not shown: the table is wider than 80 columns/m);
     for (const line of r.text.split("\n")) {
       assert.equal(line.split(ESC).length % 2, 1, `colour opened and closed on one line: ${line}`);
     }
