@@ -320,10 +320,10 @@ function ownershipFindings(vm: string, entry: InventoryDevice, o: Ownership): Fi
 }
 
 /**
- * `partial-device` at start: another running VM holds a function of the same host slot as one
- * of this VM's devices. An error when a plugin keeps the card's functions together (a GPU and
- * its audio share one reset), a warning when nothing is known, nothing for functions a plugin
- * lets be split (the ports of a NIC).
+ * `partial-device` at start (an error): another running VM holds a function of the same host
+ * slot as one of this VM's devices, and a plugin keeps that card's functions together (an
+ * NVIDIA or AMD GPU and its audio, QLogic FC functions). Cards nothing is known about, or whose
+ * functions a plugin lets be split (the ports of a NIC), may be shared between VMs.
  */
 function splitCardFindings(
   vm: string,
@@ -335,9 +335,8 @@ function splitCardFindings(
   const out: Finding[] = [];
   const seen = new Set<string>();
   for (const g of judged) {
-    if (g.device === null || g.grouping === "split" || seen.has(slotKey(g.device.address))) {
-      continue;
-    }
+    const together = g.grouping === "keep-together" || g.grouping === "same-function";
+    if (g.device === null || !together || seen.has(slotKey(g.device.address))) continue;
     const slot = slotKey(g.device.address);
     for (const other of inventory.devices) {
       if (slotKey(other.device.address) !== slot || mine.has(addressKey(other.device.address))) {
@@ -346,15 +345,13 @@ function splitCardFindings(
       const holder = other.usedBy.find((u) => u.running && u.vm !== vm);
       if (holder === undefined) continue;
       seen.add(slot);
-      const together = g.grouping === "keep-together" || g.grouping === "same-function";
       out.push({
-        level: together ? "error" : "warn",
+        level: "error",
         code: "partial-device",
         message:
           `running VM ${holder.vm} holds ${other.bsf ?? other.selector}, a function of the ` +
           `same card as ${formatLabel(g.device.address)}` +
-          (together && g.reason !== null ? ` (${g.reason})` : "") +
-          ": one card's functions belong to one VM",
+          (g.reason !== null ? ` (${g.reason})` : "") + ": one card's functions belong to one VM",
         fix: `pass the whole card to one VM: stop VM ${holder.vm} first, or take ` +
           `${formatLabel(g.device.address)} out of ${vm}`,
         device: formatSelector(g.device.address),
