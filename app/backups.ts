@@ -36,17 +36,22 @@ function baseName(file: string): string {
 
 /**
  * The path the next copy of `file` takes: `DIR/boot/loader.conf.pptkit-STAMP`, with `-2`,
- * `-3` ... when a copy of the same second exists (names still sort in time order).
+ * `-3` ... after the copies of the same second (never a number a removed copy had, so names
+ * keep their time order).
  */
 export async function historyPath(
   host: Host,
   backupsDir: string,
   file: string,
 ): Promise<string> {
-  const base = `${historyDir(backupsDir, file)}/${baseName(file)}.pptkit-${stamp(host.now())}`;
-  let path = base;
-  for (let n = 2; (await host.stat(path)) !== null; n++) path = `${base}-${n}`;
-  return path;
+  const dir = historyDir(backupsDir, file);
+  const name = `${baseName(file)}.pptkit-${stamp(host.now())}`;
+  let last = 0;
+  for (const n of (await host.readDir(dir)) ?? []) {
+    if (n === name) last = Math.max(last, 1);
+    else if (n.startsWith(`${name}-`)) last = Math.max(last, Number(n.slice(name.length + 1)) || 0);
+  }
+  return last === 0 ? `${dir}/${name}` : `${dir}/${name}-${last + 1}`;
 }
 
 /**

@@ -440,7 +440,8 @@ export async function changeReservations(
           "loader reads it later, so its value is the one that counts",
         pptdevs
           ? `edit that file instead: ${commandLine(request, targets, { loaderConf: a.file })}`
-          : `set ${a.key} there (or remove it there), then run pptkit again`,
+          : `set ${a.key === "vmm_load" ? 'vmm_load="YES"' : `${a.key}=1`} in ${a.file} ` +
+            "(or remove the line there), then run pptkit again",
       );
     }
     const notRead: Finding[] = read ? [] : [{

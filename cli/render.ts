@@ -123,13 +123,14 @@ export function wrapText(text: string, width: number): string[] {
     let w = word;
     while (displayWidth(w) > width) {
       const room = width - (line === "" ? 0 : displayWidth(line) + 1);
-      if (room <= 0) {
+      // Break after a "/" when one falls in the room (display/VGA); else start a new line, and
+      // only a word longer than a whole line is cut.
+      const slash = room > 0 ? w.lastIndexOf("/", room - 1) : -1;
+      if (slash <= 0 && line !== "") {
         out.push(line);
         line = "";
         continue;
       }
-      // Break after a "/" when one falls in the room (display/VGA), else cut the word.
-      const slash = w.lastIndexOf("/", room - 1);
       const cut = slash > 0 ? slash + 1 : room;
       const head = w.slice(0, cut);
       out.push(line === "" ? head : `${line} ${head}`);

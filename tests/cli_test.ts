@@ -349,3 +349,12 @@ Deno.test("plugins lists the built-in plugins and the compatibility rules with t
   assert.match(table.stdout, /│ nvidia +│ /);
   assert.match(table.stdout, /Compatibility rules/);
 });
+
+Deno.test("editDistance() counts a transposition as one edit; suggest() stays within two", async () => {
+  const { editDistance, nearest } = await import("../core/text.ts");
+  assert.equal(editDistance("vmm_laod", "vmm_load"), 1);
+  assert.equal(editDistance("pasthru", "passthru"), 1);
+  assert.equal(editDistance("kitten", "sitting"), 3);
+  assert.equal(nearest("lsit", ["list", "show"]), "list");
+  assert.equal(nearest("plugin", ["list", "show"]), undefined);
+});

@@ -591,3 +591,29 @@ Deno.test("an error with --json also prints pptkit.error/1 on stdout; stderr unc
     await cleanup();
   }
 });
+
+Deno.test("#15.6 the history keeps the original and the newest copies, at most MAX_HISTORY", async () => {
+  const { historyPath, keepHistory, MAX_HISTORY, stamp } = await import("../app/backups.ts");
+  const { SnapshotHost } = await import("../core/host/snapshot.ts");
+  const [dir, cleanup] = await scratch();
+  try {
+    await Deno.writeTextFile(`${dir}/pciconf.txt`, "");
+    const host = await SnapshotHost.open(dir);
+    const backups = "/var/db/pptkit/backups";
+    for (let i = 0; i < MAX_HISTORY + 3; i++) {
+      const path = await historyPath(host, backups, "/boot/loader.conf");
+      await keepHistory(host, backups, "/boot/loader.conf", path, `version ${i}\n`, 0o600);
+    }
+    const at = `${dir}/root${backups}/boot`;
+    const names = [...Deno.readDirSync(at)].map((e) => e.name);
+    assert.equal(names.length, MAX_HISTORY);
+    const texts = await Promise.all(names.map((n) => Deno.readTextFile(`${at}/${n}`)));
+    const kept = texts.map((t) => Number(t.split(" ")[1])).sort((a, b) => a - b);
+    // The original (0) and the newest ones; the copies in between went first.
+    assert.deepEqual(kept, [0, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert.equal((await Deno.stat(`${at}/${names[0]}`)).mode! & 0o777, 0o600, "the file's mode");
+    assert.equal(stamp(Date.UTC(2026, 10, 27, 2, 36, 2)), "20261127-023602");
+  } finally {
+    await cleanup();
+  }
+});

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { displayWidth } from "../cli/render.ts";
-import { DEMO, LAUNCHER } from "./helpers.ts";
+import { DEMO, LAUNCHER, pptkit } from "./helpers.ts";
 
 /** Runs the CLI on a pseudo-terminal of `cols` columns; returns what the terminal showed. */
 async function onTerminal(args: string, cols: number, env: Record<string, string> = {}) {
@@ -85,4 +85,101 @@ Deno.test({
       assert.ok(JSON.parse(r.text).schema.startsWith("pptkit."), `${args}: JSON only`);
     }
   },
+});
+
+// COLUMNS and TERM: the launcher grants only NO_COLOR, PPTKIT_* and HOME today (launcher.sh is
+// being rewritten; it must add COLUMNS and TERM), so these run main.ts from source.
+
+Deno.test("#15.7 piped output fits COLUMNS; without it (by choice) and with --wide it is not wrapped", async () => {
+  const widest = (text: string) => Math.max(...text.split("\n").map((l) => displayWidth(l)));
+  for (const args of [["list", "--all"], ["plugins"]]) {
+    const fitted = await pptkit([...args, "--snapshot", DEMO], {
+      source: true,
+      env: { COLUMNS: "80" },
+    });
+    assert.equal(fitted.code, 0, fitted.stderr);
+    assert.ok(widest(fitted.stdout) <= 80, `${args.join(" ")}: fits COLUMNS=80`);
+    const free = await pptkit([...args, "--snapshot", DEMO], {
+      source: true,
+      env: { COLUMNS: "" },
+    });
+    assert.ok(widest(free.stdout) > 80, `${args.join(" ")}: a pipe without COLUMNS is not wrapped`);
+  }
+  const wide = await pptkit(["list", "--all", "--wide", "--snapshot", DEMO], {
+    source: true,
+    env: { COLUMNS: "80" },
+  });
+  assert.ok(widest(wide.stdout) > 80, "--wide is never wrapped");
+});
+
+Deno.test("#15.7 help wraps to the width instead of a hard wrap at 92 columns", async () => {
+  const { COMMANDS } = await import("../cli/commands.ts");
+  for (const entry of COMMANDS) {
+    const narrow = await pptkit([entry.name, "--help"], { source: true, env: { COLUMNS: "80" } });
+    for (const line of narrow.stdout.split("\n")) {
+      assert.ok(displayWidth(line) <= 80, `${entry.name} --help fits 80: ${line}`);
+    }
+  }
+  const wide = await pptkit(["reserve", "--help"], { source: true, env: { COLUMNS: "140" } });
+  assert.ok(
+    wide.stdout.split("\n").some((l) => displayWidth(l) > 100),
+    "paragraphs reflow to 140 columns",
+  );
+});
+
+Deno.test({
+  name: "#15.7 TERM=dumb means no colour, on a terminal too",
+  ignore: !hasScript,
+  async fn() {
+    const main = `${new URL("../main.ts", import.meta.url).pathname}`;
+    const run = async (term: string) => {
+      const command =
+        `stty cols 120 rows 50; exec ${Deno.execPath()} run --quiet -A ${main} list ` +
+        `--snapshot ${DEMO}`;
+      const out = await new Deno.Command("script", {
+        args: ["-qec", command, "/dev/null"],
+        env: { NO_COLOR: "", TERM: term },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return new TextDecoder().decode(out.stdout);
+    };
+    assert.ok((await run("xterm")).includes(ESC), "colour on a terminal");
+    const dumb = await run("dumb");
+    assert.ok(!dumb.includes(ESC), "no colour with TERM=dumb");
+    assert.match(dumb, /In use by:/);
+  },
+});
+
+Deno.test("#15.7 list --plain: a header line, then one tab-separated line per device", async () => {
+  const r = await pptkit(["list", "--plain", "--snapshot", DEMO]);
+  assert.equal(r.code, 0, r.stderr);
+  const [header, ...rows] = r.stdout.trimEnd().split("\n");
+  assert.equal(
+    header,
+    "PPT Device\tPCI ID Raw\tType\tBhyve PCI ID\tVendor\tModel\tStatus",
+  );
+  assert.deepEqual(rows.map((l) => l.split("\t")), [
+    [
+      "ppt0",
+      "pci0:1:0:0:",
+      "display/VGA",
+      "1/0/0",
+      "NVIDIA Corporation",
+      "GP107GL Quadro P600",
+      "In use by: test-vm-1",
+    ],
+    [
+      "ppt1",
+      "pci0:1:0:1:",
+      "multimedia/HDA",
+      "1/0/1",
+      "NVIDIA Corporation",
+      "GP107GL High Definition Audio Controller",
+      "In use by: test-vm-1",
+    ],
+  ]);
+  const both = await pptkit(["list", "--plain", "--wide", "--snapshot", DEMO]);
+  assert.equal(both.code, 64);
 });
