@@ -9,20 +9,7 @@
  * @module
  */
 
-import { isSpaceOrTab, lines } from "./text.ts";
-
-/** Splits a line on runs of blanks. */
-function fields(line: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i < line.length) {
-    while (i < line.length && isSpaceOrTab(line.charCodeAt(i))) i++;
-    const start = i;
-    while (i < line.length && !isSpaceOrTab(line.charCodeAt(i))) i++;
-    if (i > start) out.push(line.slice(start, i));
-  }
-  return out;
-}
+import { lines, words } from "./text.ts";
 
 const DEFAULT_DESTINATIONS = new Set(["default", "0.0.0.0/0", "::/0"]);
 
@@ -35,7 +22,7 @@ export function defaultRouteInterfaces(netstat: string | null): Set<string> | nu
   const out = new Set<string>();
   let netif = -1;
   for (const [, line] of lines(netstat)) {
-    const f = fields(line);
+    const f = words(line);
     if (f.length === 0) {
       netif = -1;
       continue;

@@ -75,6 +75,25 @@ export function isSpaceOrTab(code: number): boolean {
 }
 
 /**
+ * Splits on runs of blanks (spaces and tabs, or what `isBlank` says): the fields of a line of
+ * command output.
+ */
+export function words(
+  text: string,
+  isBlank: (code: number) => boolean = isSpaceOrTab,
+): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && isBlank(text.charCodeAt(i))) i++;
+    const start = i;
+    while (i < text.length && !isBlank(text.charCodeAt(i))) i++;
+    if (i > start) out.push(text.slice(start, i));
+  }
+  return out;
+}
+
+/**
  * Edit distance with adjacent transpositions counted as one edit (optimal string alignment):
  * `vmm_laod` is one edit from `vmm_load`. For "did you mean" on small typos only.
  */

@@ -38,9 +38,9 @@ const COLUMNS = [
   "Status",
 ].map((header) => ({ header, wrap: header === "Model" }));
 
-Deno.test("renderTable() draws the guide's table byte for byte from the demo host", () => {
-  const user = [{ vm: "test-vm-1", source: "hoster", running: false }];
-  const inventory = buildInventory({
+/** The demo host's devices, its NVIDIA card's two functions named by `users`. */
+function demoInventory(users: readonly { vm: string; source: string; running: boolean }[]) {
+  return buildInventory({
     listing: parsePciconf(Deno.readTextFileSync(`${DEMO}/pciconf.txt`)),
     iommu: detectIommu(null),
     loader: NO_LOADER,
@@ -48,8 +48,12 @@ Deno.test("renderTable() draws the guide's table byte for byte from the demo hos
     sysctl: null,
     release: null,
     snapshot: true,
-    usage: new Map([["0:1:0:0", user], ["0:1:0:1", user]]),
+    usage: new Map([["0:1:0:0", users], ["0:1:0:1", users]]),
   });
+}
+
+Deno.test("renderTable() draws the guide's table byte for byte from the demo host", () => {
+  const inventory = demoInventory([{ vm: "test-vm-1", source: "hoster", running: false }]);
   const ppt = inventory.devices.filter((d) => d.device.driver === "ppt");
   const text = renderTable({
     title: "Bhyve Passthru Devices",
@@ -114,17 +118,7 @@ function tokens(text: string): Set<string> {
 }
 
 Deno.test("#15.7 list --all at 80 columns wraps between words, never inside one", () => {
-  const running = [{ vm: "win-gpu", source: "native", running: true }];
-  const inventory = buildInventory({
-    listing: parsePciconf(Deno.readTextFileSync(`${DEMO}/pciconf.txt`)),
-    iommu: detectIommu(null),
-    loader: NO_LOADER,
-    kldstat: null,
-    sysctl: null,
-    release: null,
-    snapshot: true,
-    usage: new Map([["0:1:0:0", running], ["0:1:0:1", running]]),
-  });
+  const inventory = demoInventory([{ vm: "win-gpu", source: "native", running: true }]);
   for (const all of [false, true]) {
     const devices = all ? inventory.devices : inventory.devices.slice(8, 10);
     const text = renderListTable(devices, all, false, 80);

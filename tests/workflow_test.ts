@@ -47,6 +47,18 @@ async function gpuOnHostDrivers(dir: string, files: Record<string, string | null
   });
 }
 
+/** A test body run in a scratch directory, removed afterwards. */
+function inScratch(fn: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const [dir, cleanup] = await scratch();
+    try {
+      await fn(dir);
+    } finally {
+      await cleanup();
+    }
+  };
+}
+
 function assertOneLineError(r: RunResult, code: number, pattern: RegExp) {
   assert.equal(r.code, code, r.stderr);
   const lines = errorLines(r.stderr);
@@ -61,9 +73,9 @@ function hintOf(r: RunResult): string {
 
 // 1. reserve reserves what a VM names; accepting one risk never accepts another.
 
-Deno.test("#15.1 reserve reserves a device a VM config names although it is not on ppt yet", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.1 reserve reserves a device a VM config names although it is not on ppt yet",
+  inScratch(async (dir) => {
     const snap = await host(dir, { [`${VMS}/win10.jsonc`]: '{ "passthru": ["3/0/0"] }\n' });
     const check = await pptkit(["check", "--vm", "win10", "--snapshot", snap]);
     assert.equal(check.code, 1, "not on ppt: win10 cannot start yet");
@@ -77,14 +89,12 @@ Deno.test("#15.1 reserve reserves a device a VM config names although it is not 
     const list = JSON.parse((await pptkit(["list", "--json", "--snapshot", snap])).stdout);
     const nic = list.devices.find((d: { bsf: string }) => d.bsf === "3/0/0");
     assert.equal(nic.statusText, "Reserved (reboot): win10");
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.1 --allow accepts only the risk it names", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.1 --allow accepts only the risk it names",
+  inScratch(async (dir) => {
     const snap = await host(dir);
     const before = await Deno.readTextFile(`${snap}/${LOADER}`);
     // 0/23/0 (the only storage controller) and 0/31/2 (no MSI): two risks, two names.
@@ -115,16 +125,14 @@ Deno.test("#15.1 --allow accepts only the risk it names", async () => {
     ]);
     assert.equal(both.code, 0, both.stderr);
     assert.match(both.stderr, /warn +host-critical: 0\/23\/0 probably holds the boot disk/);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
 // 2. reserve is no longer silent about devices the host needs, or that can never work.
 
-Deno.test("#15.2 reserve refuses the boot disk controller and the console GPU, even in a dry run", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.2 reserve refuses the boot disk controller and the console GPU, even in a dry run",
+  inScratch(async (dir) => {
     const snap = await host(dir);
     const disk = await pptkit(["reserve", "--dry-run", "0/23/0", "--snapshot", snap]);
     assertOneLineError(disk, 65, /probably holds the boot disk \(ahci0, the only storage/);
@@ -135,14 +143,12 @@ Deno.test("#15.2 reserve refuses the boot disk controller and the console GPU, e
       hintOf(gpu),
       "if the host can do without it: pptkit reserve --allow host-critical 0/2/0",
     );
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.2 the NIC of the default route (netstat -rn) is host-critical", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.2 the NIC of the default route (netstat -rn) is host-critical",
+  inScratch(async (dir) => {
     const netstat = "Routing tables\n\nInternet:\n" +
       "Destination        Gateway            Flags         Netif Expire\n" +
       "default            192.168.1.1        UGS             em0\n" +
@@ -158,27 +164,23 @@ Deno.test("#15.2 the NIC of the default route (netstat -rn) is host-critical", a
     // Without the capture, pptkit does not guess.
     await Deno.remove(`${snap}/netstat.txt`);
     assert.equal((await pptkit(["reserve", "--dry-run", "0/31/6", "--snapshot", snap])).code, 0);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.2 reserve says when the host has no IOMMU, and still exits 0 once written", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.2 reserve says when the host has no IOMMU, and still exits 0 once written",
+  inScratch(async (dir) => {
     const snap = await host(dir, { "acpidump.txt": "  FACP: Length=276, Revision=6\n" });
     const r = await pptkit(["reserve", "3/0/0", "--snapshot", snap]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /no-iommu: no DMAR or IVRS table/);
     assert.match(r.stdout, /^reserved 3\/0\/0 in \/boot\/loader.conf/m);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.2 an SR-IOV PF with VFs configured is refused; a VF gets the iovctl note", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.2 an SR-IOV PF with VFs configured is refused; a VF gets the iovctl note",
+  inScratch(async (dir) => {
     const snap = `${dir}/sriov`;
     await Deno.mkdir(`${snap}/root/boot`, { recursive: true });
     await Deno.copyFile(`${SRIOV}/pciconf.txt`, `${snap}/pciconf.txt`);
@@ -200,14 +202,12 @@ Deno.test("#15.2 an SR-IOV PF with VFs configured is refused; a VF gets the iovc
       snap,
     ]);
     assert.equal(allowed.code, 0, allowed.stderr);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.2 an arm64 host: check says why, reserve refuses, hook prestart vetoes", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.2 an arm64 host: check says why, reserve refuses, hook prestart vetoes",
+  inScratch(async (dir) => {
     const snap = `${dir}/arm64`;
     await Deno.mkdir(`${snap}/root/boot`, { recursive: true });
     await Deno.copyFile(`${ARM64}/pciconf.txt`, `${snap}/pciconf.txt`);
@@ -229,16 +229,14 @@ Deno.test("#15.2 an arm64 host: check says why, reserve refuses, hook prestart v
       snap,
     ]);
     assertOneLineError(hook, 1, /VM vm1 cannot start: this host is arm64/);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
 // 3. No dead-end hints.
 
-Deno.test("#15.3 hook prestart for a bridge names the bridge first and hints no reserve", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.3 hook prestart for a bridge names the bridge first and hints no reserve",
+  inScratch(async (dir) => {
     const snap = await host(dir, {
       [`${VMS}/bad.jsonc`]: '{ "passthru": ["0/1/0", "0/31/2", "3/0/0"] }\n',
     });
@@ -257,14 +255,12 @@ Deno.test("#15.3 hook prestart for a bridge names the bridge first and hints no 
       /^pptkit: warning: VM bad cannot start with these devices: 3 errors \(not-endpoint, no-msi, not-on-ppt\)$/m,
     );
     assert.match(plan.stderr, /^hint: see why with: pptkit check --vm bad$/m);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.3 not-on-ppt hints carry the --allow reserve needs, and --now only with vmm.ko", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.3 not-on-ppt hints carry the --allow reserve needs, and --now only with vmm.ko",
+  inScratch(async (dir) => {
     const snap = await host(dir, { [`${VMS}/disk.jsonc`]: '{ "passthru": ["0/23/0"] }\n' });
     const r = await pptkit(["hook", "prestart", "disk", "--snapshot", snap]);
     assert.equal(r.code, 1);
@@ -285,16 +281,14 @@ Deno.test("#15.3 not-on-ppt hints carry the --allow reserve needs, and --now onl
     assert.equal(noVmm.code, 0, noVmm.stderr);
     assert.match(noVmm.stdout, /\nreboot to apply\n$/);
     assert.doesNotMatch(noVmm.stdout + noVmm.stderr, /--now/);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
 // 4. A GPU without its audio.
 
-Deno.test("#15.4 reserve names the other functions of the card and offers them", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.4 reserve names the other functions of the card and offers them",
+  inScratch(async (dir) => {
     const snap = await gpuOnHostDrivers(dir);
     const r = await pptkit(["reserve", "1/0/0", "--snapshot", snap]);
     assert.equal(r.code, 0, r.stderr);
@@ -306,25 +300,21 @@ Deno.test("#15.4 reserve names the other functions of the card and offers them",
     const both = await pptkit(["reserve", "1/0/1", "--snapshot", snap]);
     assert.equal(both.code, 0, both.stderr);
     assert.doesNotMatch(both.stderr, /partial-device/, "nothing left to offer");
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.4 the host-wide check shows a GPU passed without its audio", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.4 the host-wide check shows a GPU passed without its audio",
+  inScratch(async (dir) => {
     const snap = await host(dir, { [`${VMS}/half.jsonc`]: '{ "passthru": ["1/0/0"] }\n' });
     const r = await pptkit(["check", "--snapshot", snap]);
     assert.match(r.stdout, /warn +partial-device: half passes 1\/0\/0 but not 1\/0\/1/);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.4 two running VMs cannot each take one function of one GPU", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.4 two running VMs cannot each take one function of one GPU",
+  inScratch(async (dir) => {
     const snap = await host(dir, {
       "ps.txt": "  PID COMMAND\n 977 bhyve: gpu (bhyve)\n",
       [`${VMS}/gpu.jsonc`]: '{ "passthru": ["1/0/0"] }\n',
@@ -344,14 +334,12 @@ Deno.test("#15.4 two running VMs cannot each take one function of one GPU", asyn
     });
     const port = await pptkit(["hook", "prestart", "--devices", "3/0/1", "lan", "--snapshot", nic]);
     assert.equal(port.code, 0, port.stderr);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.4 release names the VM config that still passes the device", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.4 release names the VM config that still passes the device",
+  inScratch(async (dir) => {
     const snap = await host(dir, { [`${VMS}/gpu.jsonc`]: '{ "passthru": ["1/0/0", "1/0/1"] }\n' });
     const r = await pptkit(["release", "1/0/0", "--snapshot", snap]);
     assert.equal(r.code, 0, r.stderr);
@@ -365,16 +353,14 @@ Deno.test("#15.4 release names the VM config that still passes the device", asyn
     assert.deepEqual(json.findings.map((f: { code: string; vm: string }) => [f.code, f.vm]), [
       ["still-used", "gpu"],
     ]);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
 // 5. Suggestions only for the same device, with small edits; fixes that keep every device.
 
-Deno.test("#15.5 a VM config's pci2:1:0:0 gets no did-you-mean for a device of domain 0", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.5 a VM config's pci2:1:0:0 gets no did-you-mean for a device of domain 0",
+  inScratch(async (dir) => {
     const snap = await host(dir, { [`${VMS}/far.jsonc`]: '{ "passthru": ["pci2:1:0:0"] }\n' });
     const r = await pptkit(["check", "--json", "--snapshot", snap]);
     const f = JSON.parse(r.stdout).host.findings.find((x: { code: string }) =>
@@ -388,14 +374,12 @@ Deno.test("#15.5 a VM config's pci2:1:0:0 gets no did-you-mean for a device of d
     const same = JSON.parse((await pptkit(["check", "--json", "--snapshot", snap])).stdout);
     const g = same.host.findings.find((x: { code: string }) => x.code === "vm-config");
     assert.match(g.fix, /did you mean 1\/0\/0\?/);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test('#15.5 pptdevs="1/0/0,1/0/1": the fix keeps both devices', async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  '#15.5 pptdevs="1/0/0,1/0/1": the fix keeps both devices',
+  inScratch(async (dir) => {
     const snap = await host(dir, { [LOADER]: 'pptdevs="1/0/0,1/0/1"\nvmm_load="YES"\n' });
     const r = await pptkit(["check", "--snapshot", snap]);
     assert.match(
@@ -403,14 +387,12 @@ Deno.test('#15.5 pptdevs="1/0/0,1/0/1": the fix keeps both devices', async () =>
       /pptdevs-syntax: .*a comma is not a separator: the kernel reserves 1\/0\/0 and never sees 1\/0\/1/,
     );
     assert.match(r.stdout, /fix: separate devices with single spaces: "1\/0\/0 1\/0\/1"/);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.5 after release, the reboot-pending fix is release --now with the real address", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.5 after release, the reboot-pending fix is release --now with the real address",
+  inScratch(async (dir) => {
     const snap = await host(dir);
     assert.equal((await pptkit(["release", "1/0/1", "--snapshot", snap])).code, 0);
     const r = await pptkit(["check", "--snapshot", snap]);
@@ -420,14 +402,12 @@ Deno.test("#15.5 after release, the reboot-pending fix is release --now with the
     );
     assert.match(r.stdout, /fix: reboot to apply, or apply it now: pptkit release --now 1\/0\/1\n/);
     assert.doesNotMatch(r.stdout, /ADDR/);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.5 vmm_laod, PPTDEVS= and ppt_devs= get a did-you-mean", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.5 vmm_laod, PPTDEVS= and ppt_devs= get a did-you-mean",
+  inScratch(async (dir) => {
     const snap = await host(dir, {
       [LOADER]: 'vmm_laod="YES"\nPPTDEVS="3/0/0"\nppt_devs="3/0/1"\n',
     });
@@ -448,14 +428,12 @@ Deno.test("#15.5 vmm_laod, PPTDEVS= and ppt_devs= get a did-you-mean", async () 
       r.stdout,
       /loader-conf-typo: \/boot\/loader.conf:3: ppt_devs .*\(did you mean pptdevs\?\)/,
     );
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test('#15.5 a misspelled "pasthru" vetoes the start instead of a VM without devices', async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  '#15.5 a misspelled "pasthru" vetoes the start instead of a VM without devices',
+  inScratch(async (dir) => {
     const snap = await host(dir, { [`${VMS}/typo.jsonc`]: '{ "pasthru": ["1/0/0"] }\n' });
     const r = await pptkit(["hook", "prestart", "typo", "--snapshot", snap]);
     assertOneLineError(
@@ -464,30 +442,26 @@ Deno.test('#15.5 a misspelled "pasthru" vetoes the start instead of a VM without
       /unknown key "pasthru" \(did you mean "passthru"\?\): the VM would start without its devices/,
     );
     assert.equal(hintOf(r), 'rename it to "passthru"');
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
 // 6. loader.conf edge cases.
 
-Deno.test('#15.6 release removes an emptied pptdevs with its duplicate lines, never pptdevs=""', async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  '#15.6 release removes an emptied pptdevs with its duplicate lines, never pptdevs=""',
+  inScratch(async (dir) => {
     const snap = await host(dir, {
       [LOADER]: 'pptdevs="1/0/0"\nvmm_load="YES"\npptdevs="1/0/1"\n',
     });
     const r = await pptkit(["release", "1/0/1", "--snapshot", snap]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await Deno.readTextFile(`${snap}/${LOADER}`), 'vmm_load="YES"\n');
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.6 a reserve that wrote the file exits 0 despite an unrelated broken line", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.6 a reserve that wrote the file exits 0 despite an unrelated broken line",
+  inScratch(async (dir) => {
     const snap = await host(dir, {
       [LOADER]: 'pptdevs="1/0/0 1/0/1"\npptdevs3="0x10/0/0"\nvmm_load="YES"\n',
     });
@@ -498,14 +472,12 @@ Deno.test("#15.6 a reserve that wrote the file exits 0 despite an unrelated brok
       await Deno.readTextFile(`${snap}/${LOADER}`),
       /^pptdevs="1\/0\/0 1\/0\/1 3\/0\/0"$/m,
     );
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.6 backups keep the original: .bak is the previous file, the history every one", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.6 backups keep the original: .bak is the previous file, the history every one",
+  inScratch(async (dir) => {
     const snap = await host(dir);
     const original = await Deno.readTextFile(`${snap}/${LOADER}`);
     const first = await pptkit(["reserve", "3/0/0", "--snapshot", snap]);
@@ -522,14 +494,12 @@ Deno.test("#15.6 backups keep the original: .bak is the previous file, the histo
       first.stdout,
       /previous file kept as \/boot\/loader.conf.bak and \/var\/db\/pptkit\/backups\/boot\/loader\.conf\.pptkit-\d{8}-\d{6}(-\d+)?\n/,
     );
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.6 a new drop-in claims no backup", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.6 a new drop-in claims no backup",
+  inScratch(async (dir) => {
     const snap = await host(dir, { "root/boot/loader.conf.d/.keep": "" });
     const r = await pptkit([
       "reserve",
@@ -542,16 +512,14 @@ Deno.test("#15.6 a new drop-in claims no backup", async () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^reserved 3\/0\/0 in \/boot\/loader.conf.d\/ppt.conf\n/m);
     assert.doesNotMatch(r.stdout, /kept/);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
 // 8. Status and JSON.
 
-Deno.test("#15.8 Status leads with the state that matters: running before conflict", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.8 Status leads with the state that matters: running before conflict",
+  inScratch(async (dir) => {
     const snap = await host(dir, {
       "ps.txt": "  PID COMMAND\n 977 bhyve: gpu (bhyve)\n",
       [`${VMS}/gpu.jsonc`]: '{ "passthru": ["1/0/0", "1/0/1"] }\n',
@@ -563,14 +531,12 @@ Deno.test("#15.8 Status leads with the state that matters: running before confli
     assert.equal(gpu.status, "conflict");
     const show = await pptkit(["show", "1/0/0", "--snapshot", snap]);
     assert.match(show.stdout, /^status +Running in: gpu; conflict: spare$/m);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.8 -q prints no diff; --version --json is JSON; parse resolves a name in a snapshot", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.8 -q prints no diff; --version --json is JSON; parse resolves a name in a snapshot",
+  inScratch(async (dir) => {
     const snap = await host(dir);
     const q = await pptkit(["reserve", "-q", "3/0/0", "--snapshot", snap]);
     assert.equal(q.code, 0, q.stderr);
@@ -582,14 +548,12 @@ Deno.test("#15.8 -q prints no diff; --version --json is JSON; parse resolves a n
     const p = JSON.parse((await pptkit(["parse", "ppt0", "--json", "--snapshot", snap])).stdout);
     assert.equal(p.addresses[0].bsf, "1/0/0");
     assert.equal(p.addresses[0].selector, "pci0:1:0:0");
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#15.8 a refusal with --json is a pptkit.error/1 document with the risks", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#15.8 a refusal with --json is a pptkit.error/1 document with the risks",
+  inScratch(async (dir) => {
     const snap = await host(dir);
     const r = await pptkit(["reserve", "--json", "0/31/2", "--snapshot", snap]);
     assert.equal(r.code, 65);
@@ -597,16 +561,14 @@ Deno.test("#15.8 a refusal with --json is a pptkit.error/1 document with the ris
     assert.equal(doc.schema, "pptkit.error/1");
     assert.match(doc.hint, /--allow no-msi 0\/31\/2$/);
     assert.deepEqual(doc.findings.map((f: { code: string }) => f.code), ["no-msi"]);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
 // Issue #17, point 7: two loader files disagree.
 
-Deno.test("#17.7 reserve writes where pptdevs lives, so reserve, show and a rerun agree", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#17.7 reserve writes where pptdevs lives, so reserve, show and a rerun agree",
+  inScratch(async (dir) => {
     const snap = await host(dir, { "root/boot/loader.conf.d/.keep": "" });
     const dropIn = "/boot/loader.conf.d/ppt.conf";
     assert.equal(
@@ -646,14 +608,12 @@ Deno.test("#17.7 reserve writes where pptdevs lives, so reserve, show and a reru
       `edit that file instead: pptkit reserve --loader-conf ${dropIn} 0/20/0`,
     );
     assert.equal(await Deno.readTextFile(`${snap}/${LOADER}`), before, "nothing written");
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#17.7 the load order decides: loader.conf.local is read last on 14.1, before the drop-ins on 14.0", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#17.7 the load order decides: loader.conf.local is read last on 14.1, before the drop-ins on 14.0",
+  inScratch(async (dir) => {
     for (
       const [release, home] of [["14.1-RELEASE", "/boot/loader.conf.local"], [
         "14.0-RELEASE",
@@ -673,16 +633,14 @@ Deno.test("#17.7 the load order decides: loader.conf.local is read last on 14.1,
       assert.equal(nic.reserved.inLoaderConf, true, release);
       assert.equal(nic.reserved.where, `${home}:1 pptdevs`, release);
     }
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
 // Issue #17, point 12: a BOM is kept; a symlinked loader.conf names its target.
 
-Deno.test("#17.12 a UTF-8 BOM is kept byte for byte, in the file and its copies", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#17.12 a UTF-8 BOM is kept byte for byte, in the file and its copies",
+  inScratch(async (dir) => {
     const snap = await host(dir);
     const bom = new Uint8Array([0xef, 0xbb, 0xbf]);
     const body = new TextEncoder().encode('# pptkit\nvmm_load="YES"\n');
@@ -711,14 +669,12 @@ Deno.test("#17.12 a UTF-8 BOM is kept byte for byte, in the file and its copies"
       /pptdevs-syntax: \/boot\/loader.conf:1: the loader rejects this pptdevs line \(a UTF-8 byte order mark starts the line\)/,
     );
     assert.match(check.stdout, /fix: save the file without the byte order mark/);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);
 
-Deno.test("#17.12 a symlinked loader.conf is refused (73) with a hint naming its target", async () => {
-  const [dir, cleanup] = await scratch();
-  try {
+Deno.test(
+  "#17.12 a symlinked loader.conf is refused (73) with a hint naming its target",
+  inScratch(async (dir) => {
     const snap = await host(dir);
     await Deno.rename(`${snap}/${LOADER}`, `${snap}/root/boot/loader.conf.real`);
     await Deno.symlink("loader.conf.real", `${snap}/${LOADER}`);
@@ -745,7 +701,5 @@ Deno.test("#17.12 a symlinked loader.conf is refused (73) with a hint naming its
     assert.equal(fix.code, 0, fix.stderr);
     assert.doesNotMatch(fix.stderr, /does not read/);
     assert.match(await Deno.readTextFile(`${snap}/root/boot/loader.conf.real`), /3\/0\/0/);
-  } finally {
-    await cleanup();
-  }
-});
+  }),
+);

@@ -18,7 +18,7 @@ import {
 import { PptkitError } from "../errors.ts";
 import type { Finding } from "../findings.ts";
 import { LOADER_CONF } from "../paths.ts";
-import { editDistance, joinAnd } from "../text.ts";
+import { editDistance, joinAnd, words } from "../text.ts";
 import {
   droppedAtBoot,
   isCleanToken,
@@ -40,15 +40,7 @@ import {
 
 /** Collapses blanks to single spaces: the value a user with tabs or double spaces meant. */
 function singleSpaced(value: string): string {
-  const out: string[] = [];
-  let i = 0;
-  while (i < value.length) {
-    while (i < value.length && isBlank(value.charCodeAt(i))) i++;
-    const start = i;
-    while (i < value.length && !isBlank(value.charCodeAt(i))) i++;
-    if (i > start) out.push(value.slice(start, i));
-  }
-  return out.join(" ");
+  return words(value, isBlank).join(" ");
 }
 
 /** The hint address.ts gives for a token it cannot read as B/S/F, if any. */
