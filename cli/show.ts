@@ -94,9 +94,9 @@ pci0:1:0:0, ppt0@pci0:1:0:0:, or a device name such as ppt0.`,
         "used by",
         entry.usedBy.length === 0
           ? "no VM"
-          : entry.usedBy.map((u) => `${u.vm} (${u.source}${u.running ? ", running" : ""})`).join(
-            ", ",
-          ),
+          : entry.usedBy.map((u) =>
+            `${u.vm} (${u.source}${u.file ? ` ${u.file}` : ""}${u.running ? ", running" : ""})`
+          ).join(", "),
       ],
       ["status", entry.statusText],
       ["eligible", yesNo(entry.eligible)],

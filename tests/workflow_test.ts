@@ -531,6 +531,17 @@ Deno.test(
     assert.equal(gpu.status, "conflict");
     const show = await pptkit(["show", "1/0/0", "--snapshot", snap]);
     assert.match(show.stdout, /^status +Running in: gpu; conflict: spare$/m);
+    // show and the JSON name the config file the device comes from.
+    assert.match(
+      show.stdout,
+      /^used by +gpu \(native \/usr\/local\/etc\/pptkit\/vms\/gpu\.jsonc, running\), spare /m,
+    );
+    assert.deepEqual(gpu.usedBy[0], {
+      vm: "gpu",
+      source: "native",
+      running: true,
+      file: "/usr/local/etc/pptkit/vms/gpu.jsonc",
+    });
   }),
 );
 
