@@ -35,22 +35,17 @@ import { parseLoaderConf } from "../core/loader/lines.ts";
 import { isLoaderConfDropIn, loaderFileOrder } from "../core/loader/order.ts";
 import { LOADER_CONF, LOADER_CONF_DIR } from "../core/paths.ts";
 import { nearest } from "../core/text.ts";
-import { allowOption, NEVER_RESERVABLE, reservationRisks } from "../core/verdict.ts";
+import {
+  ALLOWABLE_RISKS,
+  allowOption,
+  NEVER_RESERVABLE,
+  reservationRisks,
+} from "../core/verdict.ts";
 import { historyPath, keepHistory } from "./backups.ts";
 import { readLoaderFiles, readLoaderText } from "./host_state.ts";
 
 /** How long to wait for another pptkit that edits the same file. */
 const LOCK_WAIT_MS = 10_000;
-
-/** The risks `--allow` can accept, one code each (DESIGN §7 finding codes). */
-export const ALLOWABLE_RISKS = [
-  "host-critical",
-  "no-msi",
-  "sriov-pf",
-  "arch-unsupported",
-  "plugin",
-  "quirk",
-] as const;
 
 /** reserve or release. */
 export type ChangeMode = "reserve" | "release";
@@ -157,10 +152,8 @@ function riskHint(risk: Finding, command: string): string {
       return `bhyve cannot pass it to a guest; to reserve it anyway: ${command}`;
     case "sriov-pf":
       return `pass its VFs instead, or free it first (iovctl -D), then: ${command}`;
-    case "arch-unsupported":
-      return `to write pptdevs anyway (another amd64 boot of this disk): ${command}`;
     default:
-      return `${risk.fix === undefined ? "" : risk.fix + "; "}to reserve it anyway: ${command}`;
+      return `to write pptdevs anyway (another amd64 boot of this disk): ${command}`;
   }
 }
 

@@ -56,7 +56,10 @@ export function mainHelp(commands: readonly CommandEntry[], columns: number | nu
     "Global options (before or after the command):",
     optionTable(GLOBAL_OPTIONS, columns).trimEnd(),
     "",
-    "pptkit help CMD (or pptkit CMD --help) describes one command; see also pptkit(8).",
+    reflow(
+      "pptkit help CMD (or pptkit CMD --help) describes one command; see also pptkit(8).",
+      columns,
+    ),
     "",
   ].join("\n");
 }
@@ -91,7 +94,7 @@ export function commandHelp(entry: CommandEntry, command: Command, columns: numb
   const parts = [
     [first, ...continued].join("\n").replaceAll("\u00a0", " "),
     "",
-    `${entry.summary}.`,
+    reflow(`${entry.summary}.`, columns),
     "",
     reflow(command.description, columns),
     "",

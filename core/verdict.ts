@@ -122,22 +122,32 @@ export const NEVER_RESERVABLE: ReadonlySet<FindingCode> = new Set([
   "domain-unsupported",
   "not-endpoint",
 ]);
-/** Warnings `reserve` refuses like errors: the host needs the device, or its VFs would go. */
-const RESERVE_REFUSES: ReadonlySet<FindingCode> = new Set(["host-critical", "sriov-pf"]);
+/**
+ * The findings about a device itself that `reserve` refuses, whatever their level: the host needs
+ * it (host-critical), it cannot work (no-msi, and the never-reservable ones), its VFs would go
+ * (sriov-pf). Plugins' reports about a device are advice, never a refusal.
+ */
+const RESERVE_REFUSES: ReadonlySet<FindingCode> = new Set([
+  ...NEVER_RESERVABLE,
+  "host-critical",
+  "no-msi",
+  "sriov-pf",
+]);
+
+/** The risks `reserve --allow` accepts, one finding code each. */
+export const ALLOWABLE_RISKS = ["host-critical", "no-msi", "sriov-pf", "arch-unsupported"] as const;
 
 /**
  * What stands in the way of reserving a device, in the order `reserve` reports it: the host
- * itself (not amd64), then the device's own errors and the warnings `reserve` refuses
- * (host-critical, a configured SR-IOV PF). A finding about one VM's use of the device is not
- * among them: reserving it is what fixes `not-on-ppt`. Each is accepted only by its own
- * `--allow CODE`; the {@linkcode NEVER_RESERVABLE} ones by nothing.
+ * itself (not amd64), then the device's own findings `reserve` refuses. A finding about one VM's
+ * use of the device is not among them: reserving it is what fixes `not-on-ppt`. Each is
+ * accepted only by its own `--allow CODE` ({@linkcode ALLOWABLE_RISKS}); the
+ * {@linkcode NEVER_RESERVABLE} ones by nothing.
  */
 export function reservationRisks(entry: InventoryDevice, host: HostFacts): Finding[] {
   return [
     ...host.findings.filter((f) => f.code === "arch-unsupported"),
-    ...entry.findings.filter((f) =>
-      f.vm === undefined && (f.level === "error" || RESERVE_REFUSES.has(f.code))
-    ),
+    ...entry.findings.filter((f) => f.vm === undefined && RESERVE_REFUSES.has(f.code)),
   ];
 }
 

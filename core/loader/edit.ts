@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PciAddress } from "../address.ts";
+import { formatBsf, type PciAddress } from "../address.ts";
 import { ExitCode, PptkitError } from "../errors.ts";
 import type { Finding } from "../findings.ts";
 import { amdviEnabled, tokenFinding, tunableNumber, vmmLoadedByLoader } from "./findings.ts";
@@ -240,10 +240,9 @@ function lostAssignment(
   const edited = lastLater(PPTDEVS_VARIABLES.filter((v) => wanted.edits.has(v)));
   if (edited !== null) return edited;
   const reserved = new Set(reservedDevices(after).map((d) => d.bsf));
-  const bsf = (a: PciAddress) => `${a.bus}/${a.slot}/${a.function}`;
   if (
-    request.add.some((a) => !reserved.has(bsf(a))) ||
-    request.remove.some((a) => reserved.has(bsf(a)))
+    request.add.some((a) => !reserved.has(formatBsf(a) ?? "")) ||
+    request.remove.some((a) => reserved.has(formatBsf(a) ?? ""))
   ) {
     const a = lastLater(PPTDEVS_VARIABLES);
     if (a !== null) return a;
