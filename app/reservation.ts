@@ -151,7 +151,7 @@ function riskHint(risk: Finding, command: string): string {
     case "no-msi":
       return `bhyve cannot pass it to a guest; to reserve it anyway: ${command}`;
     case "sriov-pf":
-      return `pass its VFs instead, or free it first (iovctl -D), then: ${command}`;
+      return `${risk.fix}, then: ${command}`;
     default:
       return `to write pptdevs anyway (another amd64 boot of this disk): ${command}`;
   }

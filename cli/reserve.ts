@@ -45,10 +45,10 @@ devctl set driver -f SEL ppt (undone if any of them fails).`,
   ],
   args: { min: 1, max: Infinity },
   examples: [
-    ["The guide's GPU and its audio function", "pptkit reserve 1/0/0 1/0/1"],
+    ["A GPU and its audio function, the two functions of one card", "pptkit reserve 1/0/0 1/0/1"],
     ["See what would change", "pptkit reserve --dry-run pci0:3:0:0"],
     [
-      "A second NIC of the host, knowing the host can do without it",
+      "The NIC of the default route, when the host has another way onto the network",
       "pptkit reserve --allow host-critical 0/31/6",
     ],
     [

@@ -187,7 +187,7 @@ Deno.test(
     await Deno.writeTextFile(`${snap}/${LOADER}`, 'vmm_load="YES"\n');
     const pf = await pptkit(["reserve", "6/0/0", "--snapshot", snap]);
     assertOneLineError(pf, 65, /6\/0\/0 is an SR-IOV physical function with 4 virtual functions/);
-    assert.match(hintOf(pf), /iovctl -D.*pptkit reserve --allow sriov-pf 6\/0\/0$/);
+    assert.match(hintOf(pf), /iovctl -D -d ix0, then: pptkit reserve --allow sriov-pf 6\/0\/0$/);
     const vf = await pptkit(["reserve", "6/0/128", "--snapshot", snap]);
     assert.equal(vf.code, 0, vf.stderr);
     assert.match(vf.stderr, /sriov-vf: 6\/0\/128 is an SR-IOV virtual function of 6\/0\/0 \(ix0\)/);
