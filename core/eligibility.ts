@@ -52,24 +52,34 @@ function rid(d: PciDevice): number {
 /**
  * The virtual functions of the listing and their physical function: a device whose vendor and
  * device id are a PF's `VF Device ID`, in the same domain, at a routing ID after the PF's (the
- * nearest such PF when several share the id). Linear in the listing for the usual few PFs.
+ * nearest such PF when several share the id). PFs are indexed by those ids, each list sorted by
+ * routing ID, so a device costs one lookup and a binary search.
  */
 export function sriovParents(devices: readonly PciDevice[]): Map<PciDevice, PciDevice> {
-  const pfs = devices.filter((d) =>
-    d.sriov !== null && d.sriov.vfDeviceId !== null && d.sriov.configuredVFs > 0
-  );
   const out = new Map<PciDevice, PciDevice>();
-  if (pfs.length === 0) return out;
+  const byVf = new Map<string, PciDevice[]>();
+  const vfKey = (vendor: string, device: string, domain: number) => `${vendor}:${device}:${domain}`;
   for (const d of devices) {
-    let parent: PciDevice | undefined;
-    for (const pf of pfs) {
-      if (
-        pf.vendorId !== d.vendorId || pf.sriov!.vfDeviceId !== d.deviceId ||
-        pf.address.domain !== d.address.domain || rid(pf) >= rid(d)
-      ) continue;
-      if (parent === undefined || rid(pf) > rid(parent)) parent = pf;
+    if (d.sriov === null || d.sriov.vfDeviceId === null || d.sriov.configuredVFs === 0) continue;
+    const key = vfKey(d.vendorId, d.sriov.vfDeviceId, d.address.domain);
+    byVf.set(key, [...(byVf.get(key) ?? []), d]);
+  }
+  if (byVf.size === 0) return out;
+  for (const list of byVf.values()) list.sort((a, b) => rid(a) - rid(b));
+  const vfIds = new Set([...byVf.values()].map((list) => list[0].sriov!.vfDeviceId!));
+  for (const d of devices) {
+    if (!vfIds.has(d.deviceId)) continue;
+    const pfs = byVf.get(vfKey(d.vendorId, d.deviceId, d.address.domain));
+    if (pfs === undefined) continue;
+    // The last PF whose routing ID is below the device's.
+    let lo = 0;
+    let hi = pfs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (rid(pfs[mid]) < rid(d)) lo = mid + 1;
+      else hi = mid;
     }
-    if (parent !== undefined) out.set(d, parent);
+    if (lo > 0) out.set(d, pfs[lo - 1]);
   }
   return out;
 }
