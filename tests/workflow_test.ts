@@ -669,6 +669,9 @@ Deno.test(
       await Deno.readFile(`${snap}/${LOADER}.bak`),
       new Uint8Array([...bom, ...body]),
     );
+    // A snapshot of this host copies it byte for byte too.
+    assert.equal((await pptkit(["snapshot", `${dir}/copy`, "--snapshot", snap])).code, 0);
+    assert.deepEqual(await Deno.readFile(`${dir}/copy/${LOADER}`), bytes);
     // A BOM in front of an assignment: the loader rejects that line, and pptkit says so.
     await Deno.writeFile(
       `${snap}/${LOADER}`,
