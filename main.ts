@@ -44,9 +44,22 @@ async function loadEntry(name: string): Promise<[CommandEntry, Command]> {
   return [entry, await entry.load()];
 }
 
+/**
+ * The width output is fitted to: the terminal's, else `COLUMNS` (a whole number, at least 20),
+ * else null: unlimited (a pipe, by choice).
+ */
+function outputColumns(tty: { columns: number | null }): number | null {
+  if (tty.columns !== null) return tty.columns;
+  const text = env("COLUMNS") ?? "";
+  const n = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN;
+  return n >= 20 ? n : null;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const tty = terminal();
-  const noColor = (env("NO_COLOR") ?? "") !== "";
+  // NO_COLOR (no-color.org) and a dumb terminal, which cannot show colour, mean no colour.
+  const noColor = (env("NO_COLOR") ?? "") !== "" || env("TERM") === "dumb";
+  const columns = outputColumns(tty);
   let position = findCommandName(argv);
   let wantsHelp = false;
   if (position.name === "help") {
@@ -59,20 +72,24 @@ async function main(argv: readonly string[]): Promise<number> {
   const { name, index } = position;
   const [entry, command] = name === undefined ? [undefined, null] : await loadEntry(name);
   const args = parseArgs(argv, index, name, command, noColor, tty.isTty);
-  const out = output(args.global.color, tty.columns);
+  const out = output(args.global.color, columns);
   if (args.version) {
     const { VERSION } = await import("./cli/version.ts");
-    out.stdout(`pptkit ${VERSION}\n`);
+    out.stdout(
+      args.global.json
+        ? JSON.stringify({ schema: "pptkit.version/1", version: VERSION }, null, 2) + "\n"
+        : `pptkit ${VERSION}\n`,
+    );
     return ExitCode.Ok;
   }
   if (entry === undefined || command === null || args.help || wantsHelp) {
     const help = await import("./cli/help.ts");
     if (entry !== undefined && command !== null) {
-      out.stdout(help.commandHelp(entry, command, tty.columns));
+      out.stdout(help.commandHelp(entry, command, columns));
       return ExitCode.Ok;
     }
     if (args.help || wantsHelp) {
-      out.stdout(help.mainHelp(COMMANDS, tty.columns));
+      out.stdout(help.mainHelp(COMMANDS, columns));
       return ExitCode.Ok;
     }
     throw usageError("no command given", "see: pptkit --help");

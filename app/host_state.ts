@@ -30,35 +30,60 @@ import {
   type LoaderFacts,
   loaderFacts,
   type LoaderFiles,
+  machineOf,
   parseSysctl,
   releaseOf,
   runningKernelFacts,
   type UsageMap,
 } from "../core/inventory.ts";
 import { parseKenv } from "../core/loader/kernel.ts";
-import { parseLoaderConf } from "../core/loader/lines.ts";
+import { BOM, parseLoaderConf } from "../core/loader/lines.ts";
 import { loaderFileOrder } from "../core/loader/order.ts";
 import { type LockFile, readLocks } from "../core/ownership/locks.ts";
 import { readRunningVms, type RunningVms } from "../core/ownership/running.ts";
 import { LOADER_CONF_DIR } from "../core/paths.ts";
 import { parsePciconf } from "../core/pciconf.ts";
+import { defaultRouteInterfaces } from "../core/routes.ts";
 import type { PluginRegistry } from "../core/plugins/registry.ts";
 import { judgeHost, withPluginFindings, withVerdicts } from "../core/verdict.ts";
 import { loadVmConfig, loadVmConfigs } from "../core/vms/index.ts";
 import type { VmConfig } from "../core/vms/types.ts";
 import { computeUsage } from "../core/vms/usage.ts";
 import { hostPlugins, loadingWarnings } from "./plugins.ts";
+/**
+ * A loader file's exact text, null when it does not exist. `Host.readText` decodes UTF-8 and
+ * drops a leading byte order mark; the file's size tells that one was there (the 3 bytes the
+ * text lacks), and it is put back so that an edit keeps the file byte for byte.
+ */
+export async function readLoaderText(host: Host, path: string): Promise<string | null> {
+  const text = await host.readText(path);
+  if (text === null || text.startsWith(BOM)) return text;
+  const info = await host.stat(path);
+  const bytes = new TextEncoder().encode(text).length;
+  return info !== null && info.isFile && info.size === bytes + 3 ? BOM + text : text;
+}
+
 /** Reads /boot/loader.conf, /boot/loader.conf.d/*.conf and /boot/loader.conf.local. */
 export async function readLoaderFiles(host: Host, release: string | null): Promise<LoaderFiles> {
   const dropIns = (await host.readDir(LOADER_CONF_DIR)) ?? [];
   const order = loaderFileOrder(release, dropIns);
   let present = 0;
   const files = await Promise.all(order.files.map(async (path) => {
-    const text = await host.readText(path);
+    const text = await readLoaderText(host, path);
     if (text !== null) present++;
     return parseLoaderConf(text ?? "", path);
   }));
   return { order, files, present };
+}
+
+/** An optional capture that a restricted launcher may not allow yet: unknown, not an error. */
+async function optionalCapture(host: Host, name: "netstat"): Promise<string | null> {
+  try {
+    return await host.capture(name);
+  } catch (e) {
+    if (e instanceof PptkitError) return null;
+    throw e;
+  }
 }
 
 /** Options of {@linkcode loadHostFacts}. */
@@ -75,13 +100,15 @@ export async function loadHostFacts(
   host: Host,
   options: HostFactsOptions = {},
 ): Promise<InventoryInput> {
-  const [pciconf, acpidump, kldstat, sysctl, uname, kenv] = await Promise.all([
+  const [pciconf, acpidump, kldstat, sysctl, uname, kenv, netstat] = await Promise.all([
     host.capture("pciconf"),
     host.capture("acpidump"),
     host.capture("kldstat"),
     host.capture("sysctl"),
     host.capture("uname"),
     host.capture("kenv"),
+    // The hook judges a VM's own devices as they are: it does not need the default route.
+    options.slots === undefined ? optionalCapture(host, "netstat") : Promise.resolve(null),
   ]);
   const source = host.kind === "snapshot" ? `${host.description}/pciconf.txt` : "pciconf output";
   const listing = parsePciconf(pciconf ?? "", source, { slots: options.slots });
@@ -103,6 +130,8 @@ export async function loadHostFacts(
     kldstat,
     sysctl: sysctl === null ? null : parseSysctl(sysctl),
     release,
+    machine: machineOf(uname),
+    defaultRoute: defaultRouteInterfaces(netstat),
     snapshot: host.kind === "snapshot",
     hostDescription: host.description,
   };
@@ -144,22 +173,32 @@ export interface HostState {
 }
 
 /**
- * The usage map: config users (running when their VM runs), plus a running user for every
- * device locked by a running VM that its config does not already name.
+ * The usage map: config users (running when their VM runs, with the config file when `vms`
+ * names it), plus a running user for every device locked by a running VM that its config does
+ * not already name.
  */
 export function usageWithLocks(
   configUsers: ReadonlyMap<string, readonly DeviceUser[]>,
   running: RunningVms,
   locks: readonly LockFile[],
+  vms: readonly VmConfig[] = [],
 ): UsageMap {
+  const fileOf = new Map(vms.map((c) => [`${c.vm}\0${c.source}`, c.file]));
   const out = new Map<string, DeviceUser[]>();
-  for (const [key, users] of configUsers) out.set(key, [...users]);
+  for (const [key, users] of configUsers) {
+    out.set(
+      key,
+      users.map((u) => ({ ...u, file: u.file ?? fileOf.get(`${u.vm}\0${u.source}`) ?? null })),
+    );
+  }
   for (const lock of locks) {
     const vm = lock.record?.vm;
     if (vm === undefined || !running.names.has(vm)) continue;
     const key = addressKey(lock.address);
     const users = out.get(key) ?? [];
-    if (!users.some((u) => u.vm === vm)) users.push({ vm, source: "lock", running: true });
+    if (!users.some((u) => u.vm === vm)) {
+      users.push({ vm, source: "lock", running: true, file: null });
+    }
     out.set(key, users);
   }
   return out;
@@ -220,7 +259,7 @@ export async function loadHostState(
   }
   let inventory = buildInventory({
     ...facts,
-    usage: usageWithLocks(usage.usedBy, running, locks),
+    usage: usageWithLocks(usage.usedBy, running, locks, vms),
     usageFindings,
     vmFindings: findings,
   });

@@ -16,7 +16,7 @@ import { DEFAULT_CONFIG_FILE } from "../core/paths.ts";
 import { hosterVmDirs } from "../core/vms/hoster.ts";
 import { loadVmConfigs } from "../core/vms/index.ts";
 import { RC_CONF_FILES } from "../core/vms/vm_bhyve.ts";
-import { readLoaderFiles } from "./host_state.ts";
+import { readLoaderFiles, readLoaderText } from "./host_state.ts";
 
 /** What a snapshot holds. */
 export interface SnapshotResult {
@@ -78,7 +78,8 @@ export async function takeSnapshot(
   const uname = captures.get("uname") ?? null;
   const loader = await readLoaderFiles(host, releaseOf(uname));
   for (const path of loader.order.files) {
-    const text = await host.readText(path);
+    // Byte for byte, a UTF-8 byte order mark included.
+    const text = await readLoaderText(host, path);
     if (text !== null) files.set(path, text);
   }
   const configPath = config.file ?? DEFAULT_CONFIG_FILE;

@@ -153,7 +153,9 @@ export async function checkVmStart(
 /** The one-line veto for a failed start check, with its exit code (75 busy, else 1). */
 export function vetoError(vm: string, verdict: VmVerdict): PptkitError {
   const [first, ...rest] = verdict.errors;
-  const more = rest.length > 0 ? ` (and ${rest.length} more)` : "";
+  // Name what else stands in the way, so no reason hides behind a count.
+  const others = [...new Set(rest.map((f) => f.code))];
+  const more = rest.length > 0 ? ` (and ${rest.length} more: ${others.join(", ")})` : "";
   return new PptkitError(
     verdict.busy ? ExitCode.TempFail : ExitCode.Failed,
     `VM ${vm} cannot start: ${locationPrefix(first)}${first.message}${more}`,

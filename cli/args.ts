@@ -8,6 +8,7 @@
 
 import mri from "mri";
 import { usageError } from "../core/errors.ts";
+import { nearest } from "../core/text.ts";
 import { type Command, GLOBAL_OPTIONS, type GlobalOptions, type OptionSpec } from "./command.ts";
 
 /** The command name and where it stands in argv. */
@@ -37,33 +38,9 @@ export function findCommandName(argv: readonly string[]): CommandPosition {
   return { name: undefined, index: -1 };
 }
 
-/** Levenshtein distance, for "did you mean" on small typos only. */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
-}
-
-/** The closest name within two edits, for a hint. */
+/** The closest name within two edits, for a hint ("did you mean --all?"). */
 export function suggest(word: string, names: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const name of names) {
-    const d = editDistance(word, name);
-    if (d < bestDistance) {
-      best = name;
-      bestDistance = d;
-    }
-  }
-  return best;
+  return nearest(word, names);
 }
 
 /** Parsed command line. */

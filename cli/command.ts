@@ -77,7 +77,7 @@ export interface Output {
   stderr(text: string): void;
   /** Colour allowed (a TTY, no NO_COLOR, no --no-color). */
   readonly color: boolean;
-  /** Terminal width when stdout is a terminal, else null (no wrapping). */
+  /** The width to fit: the terminal's, else `COLUMNS`, else null (no wrapping). */
   readonly columns: number | null;
 }
 

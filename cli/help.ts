@@ -7,7 +7,7 @@
 
 import { type Command, GLOBAL_OPTIONS, type OptionSpec } from "./command.ts";
 import type { CommandEntry } from "./commands.ts";
-import { renderTable } from "./render.ts";
+import { renderTable, wrapText } from "./render.ts";
 
 /** The version of this pptkit. */
 
@@ -42,8 +42,12 @@ export function mainHelp(commands: readonly CommandEntry[], columns: number | nu
   return [
     "usage: pptkit [global options] command [arguments]",
     "",
-    "pptkit prepares FreeBSD hosts and bhyve VMs for PCI passthrough: which devices can be",
-    "passed, the pptdevs lines of /boot/loader.conf, the guest slots, and the pre-start checks.",
+    reflow(
+      "pptkit prepares FreeBSD hosts and bhyve VMs for PCI passthrough: which devices can be " +
+        "passed, the pptdevs lines of /boot/loader.conf, the guest slots, and the pre-start " +
+        "checks.",
+      columns,
+    ),
     "",
     "Commands:",
     list.trimEnd(),
@@ -51,19 +55,47 @@ export function mainHelp(commands: readonly CommandEntry[], columns: number | nu
     "Global options (before or after the command):",
     optionTable(GLOBAL_OPTIONS, columns).trimEnd(),
     "",
-    "pptkit help CMD (or pptkit CMD --help) describes one command; see also pptkit(8).",
+    reflow(
+      "pptkit help CMD (or pptkit CMD --help) describes one command; see also pptkit(8).",
+      columns,
+    ),
     "",
   ].join("\n");
 }
 
+/**
+ * Prose reflowed to `width` (80 when unknown): paragraphs are separated by blank lines, and
+ * the line breaks inside one are only where the source was wrapped.
+ */
+export function reflow(text: string, width: number | null): string {
+  return text.trim().split(/\n[ \t]*\n/).map((paragraph) =>
+    wrapText(paragraph.split("\n").map((l) => l.trim()).join(" "), width ?? 80).join("\n")
+  ).join("\n\n");
+}
+
 /** `pptkit CMD --help`. */
 export function commandHelp(entry: CommandEntry, command: Command, columns: number | null): string {
+  // A long synopsis continues under the command, indented, never inside a [...] group.
+  let depth = 0;
+  const glued = [...command.synopsis].map((c) => {
+    if (c === "[") depth++;
+    if (c === "]") depth--;
+    return c === " " && depth > 0 ? "\u00a0" : c;
+  }).join("");
+  const usage = `usage: pptkit ${entry.name} ${glued}`.trimEnd();
+  const indent = " ".repeat(`usage: pptkit ${entry.name} `.length);
+  const [first, ...rest] = wrapText(usage, columns ?? 80);
+  const continued = rest.length === 0
+    ? []
+    : wrapText(rest.join(" "), Math.max(20, (columns ?? 80) - indent.length)).map((l) =>
+      indent + l
+    );
   const parts = [
-    `usage: pptkit ${entry.name} ${command.synopsis}`.trimEnd(),
+    [first, ...continued].join("\n").replaceAll("\u00a0", " "),
     "",
-    `${entry.summary}.`,
+    reflow(`${entry.summary}.`, columns),
     "",
-    command.description.trim(),
+    reflow(command.description, columns),
     "",
   ];
   if (command.options.length > 0) {

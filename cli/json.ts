@@ -36,6 +36,7 @@ export function hostJson(host: HostFacts): Record<string, unknown> {
     amdviEnabled: host.amdviEnabled,
     rebootPending: host.rebootPending,
     release: host.release,
+    machine: host.machine,
     findings: host.findings.map(findingJson),
   };
 }
@@ -73,7 +74,12 @@ export function deviceJson(entry: InventoryDevice): Record<string, unknown> {
     sriov: d.sriov,
     bars: d.bars,
     reserved: entry.reserved,
-    usedBy: entry.usedBy,
+    usedBy: entry.usedBy.map((u) => ({
+      vm: u.vm,
+      source: u.source,
+      running: u.running,
+      file: u.file ?? null,
+    })),
     status: entry.status,
     statusText: entry.statusText,
     eligible: entry.eligible,

@@ -53,27 +53,39 @@ export function listRows(devices: readonly InventoryDevice[], all: boolean, colo
   });
 }
 
-/** The whole table: title "Bhyve Passthru Devices", `--all` adds the Eligible column. */
+/** The column headers of the table (and of `list --plain`). */
+export function listHeaders(all: boolean): string[] {
+  const headers = ["PPT Device", "PCI ID Raw", "Type", "Bhyve PCI ID", "Vendor", "Model", "Status"];
+  return all ? [...headers, "Eligible"] : headers;
+}
+
+/**
+ * The whole table: title "Bhyve Passthru Devices", `--all` adds the Eligible column. Narrower
+ * than the table, every column wraps between words (headers too); when even that does not fit,
+ * Vendor and then PCI ID Raw are left out, with a line that says so.
+ */
 export function renderListTable(
   devices: readonly InventoryDevice[],
   all: boolean,
   colour: boolean,
   columns: number | null,
 ): string {
-  const headers = [
-    { header: "PPT Device" },
-    { header: "PCI ID Raw" },
-    { header: "Type", wrap: 4 },
-    { header: "Bhyve PCI ID" },
-    { header: "Vendor", wrap: 2 },
-    { header: "Model", wrap: 1 },
-    { header: "Status", wrap: 3 },
-  ];
-  if (all) headers.push({ header: "Eligible" });
+  const columnsOf: Record<string, { wrap?: number; drop?: number }> = {
+    "PPT Device": { wrap: 6 },
+    "PCI ID Raw": { wrap: 7, drop: 2 },
+    "Type": { wrap: 4 },
+    "Bhyve PCI ID": { wrap: 5 },
+    "Vendor": { wrap: 2, drop: 1 },
+    "Model": { wrap: 1 },
+    "Status": { wrap: 3 },
+  };
   return renderTable({
     title: "Bhyve Passthru Devices",
-    columns: headers,
+    columns: listHeaders(all).map((header) => ({ header, ...columnsOf[header] })),
     rows: listRows(devices, all, colour),
     maxWidth: columns,
+    dropNote: (dropped, width) =>
+      `${dropped.join(" and ")} not shown: the table is wider than ${width} columns ` +
+      "(pptkit list --wide or --plain shows every column)",
   });
 }

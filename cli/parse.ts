@@ -12,7 +12,9 @@ import {
   formatSelector,
   parseAddress,
 } from "../core/address.ts";
-import { type Command, printJson } from "./command.ts";
+import { PptkitError } from "../core/errors.ts";
+import { parsePciconf, type PciDevice } from "../core/pciconf.ts";
+import { type Command, type Context, printJson } from "./command.ts";
 import { renderTable } from "./render.ts";
 
 function tokensOf(text: string): string[] {
@@ -37,14 +39,40 @@ function asJson(t: AddressToken): Record<string, unknown> {
   };
 }
 
+/**
+ * Device names (`ppt0`) resolved against the host (`--snapshot DIR`, `--root DIR` or this
+ * host): only they need pciconf. A host that cannot be read leaves them unresolved.
+ */
+async function resolveNames(
+  ctx: Context,
+  tokens: AddressToken[],
+): Promise<{ tokens: AddressToken[]; hostRead: boolean }> {
+  if (!tokens.some((t) => t.address === null)) return { tokens, hostRead: false };
+  let devices: PciDevice[];
+  try {
+    const host = await ctx.host();
+    devices = parsePciconf((await host.capture("pciconf")) ?? "", host.description).devices;
+  } catch (e) {
+    if (e instanceof PptkitError) return { tokens, hostRead: false };
+    throw e;
+  }
+  const resolved = tokens.map((t) => {
+    if (t.address !== null) return t;
+    const found = devices.find((d) => d.name === t.name);
+    return found === undefined ? t : { ...t, address: found.address };
+  });
+  return { tokens: resolved, hostRead: true };
+}
+
 export const parse: Command = {
   synopsis: "[TEXT...]",
   description: `
 Converts PCI addresses between the spellings pptkit understands: pciconf's
 vgapci0@pci0:0:2:0:, the selector pci0:0:2:0 (pciconf, devctl), bhyve's and pptdevs'
 B/S/F 0/2/0, Hoster's split form -1/0/1 and vm-bhyve's pinned form 1/0/0=6:0. Reads the
-addresses from standard input when none is given. A device name (ppt0) is recognised but
-needs the host to resolve: use pptkit show NAME.`,
+addresses from standard input when none is given. A device name (ppt0) is looked up on the
+host (with --snapshot DIR, on that host); unit numbers change between boots, so the B/S/F is
+what a config should hold.`,
   options: [],
   args: { min: 0, max: Infinity },
   examples: [
@@ -53,7 +81,7 @@ needs the host to resolve: use pptkit show NAME.`,
   ],
   async run(ctx) {
     const texts = ctx.args.length > 0 ? [...ctx.args] : tokensOf(await ctx.stdin());
-    const tokens = texts.map((t) => parseAddress(t));
+    const { tokens, hostRead } = await resolveNames(ctx, texts.map((t) => parseAddress(t)));
     if (ctx.global.json) {
       printJson(ctx.out, "pptkit.parse/1", { addresses: tokens.map(asJson) });
       return 0;
@@ -65,7 +93,11 @@ needs the host to resolve: use pptkit show NAME.`,
         : t.pin
         ? `guest ${t.pin.slot}:${t.pin.function}`
         : t.name !== null && a === null
-        ? "device name"
+        ? (hostRead
+          ? "device name: no such device"
+          : "device name: needs the host (--snapshot DIR)")
+        : t.spelling === "name"
+        ? "device name, on this host"
         : "";
       return [
         t.text,

@@ -107,6 +107,17 @@ is refused until --reset-slots.`,
     if (!ctx.global.quiet && format !== "json" && shown.length > 0) {
       ctx.out.stderr(renderFindings(shown, ctx.out.color));
     }
+    // The arguments are printed all the same (a wrapper may want them), but never silently.
+    const errors = findings.filter((f) => f.level === "error");
+    if (format !== "json" && errors.length > 0) {
+      ctx.out.stderr(
+        `pptkit: warning: VM ${name} cannot start with these devices: ${errors.length} ` +
+          `error${errors.length === 1 ? "" : "s"} (${
+            [...new Set(errors.map((f) => f.code))].join(", ")
+          })\n` +
+          `hint: see why with: pptkit check --vm ${name}\n`,
+      );
+    }
     return 0;
   },
 };

@@ -20,6 +20,11 @@ export interface Column {
    * the columns whose words must be cut when wrapping at word boundaries is not enough (1 first).
    */
   readonly wrap?: boolean | number;
+  /**
+   * This column may be left out when the table cannot fit `maxWidth` even with every column
+   * wrapped between words; a number orders the columns to leave out (1 first).
+   */
+  readonly drop?: number;
 }
 
 /** A table to draw. */
@@ -32,6 +37,8 @@ export interface Table {
   readonly maxWidth?: number | null;
   /** Indent of the plain style. */
   readonly indent?: number;
+  /** The line printed under a table that left columns out (their headers, and the width). */
+  readonly dropNote?: (headers: readonly string[], width: number) => string;
 }
 
 const ESC = "\x1b[";
@@ -116,13 +123,14 @@ export function wrapText(text: string, width: number): string[] {
     let w = word;
     while (displayWidth(w) > width) {
       const room = width - (line === "" ? 0 : displayWidth(line) + 1);
-      if (room <= 0) {
+      // Break after a "/" when one falls in the room (display/VGA); else start a new line, and
+      // only a word longer than a whole line is cut.
+      const slash = room > 0 ? w.lastIndexOf("/", room - 1) : -1;
+      if (slash <= 0 && line !== "") {
         out.push(line);
         line = "";
         continue;
       }
-      // Break after a "/" when one falls in the room (display/VGA), else cut the word.
-      const slash = w.lastIndexOf("/", room - 1);
       const cut = slash > 0 ? slash + 1 : room;
       const head = w.slice(0, cut);
       out.push(line === "" ? head : `${line} ${head}`);
@@ -140,51 +148,87 @@ export function wrapText(text: string, width: number): string[] {
   return out;
 }
 
+/** The pieces a cell's text may break into: words, and after a "/" inside a word. */
+function pieces(text: string): string[] {
+  return text.split(" ").flatMap((w) => {
+    const out: string[] = [];
+    let rest = w;
+    for (let slash = rest.indexOf("/"); slash > 0 && slash < rest.length - 1;) {
+      out.push(rest.slice(0, slash + 1));
+      rest = rest.slice(slash + 1);
+      slash = rest.indexOf("/");
+    }
+    out.push(rest);
+    return out;
+  });
+}
+
 /**
- * Column widths: the widest cell, then the wrappable columns give up width, the widest of them
- * first, until the table fits `maxWidth` (or cannot shrink more).
+ * Column widths: the widest cell, then, when the table is wider than `maxWidth`, the wrappable
+ * columns give up width (the widest first) down to their longest word, so lines break between
+ * words. When even that does not fit, the droppable columns are left out (their order), and
+ * only then are words cut (the wrap order), as a last resort. Returns null widths for the
+ * columns left out.
  */
-function columnWidths(table: Table, overhead: number): number[] {
-  const widths = table.columns.map((c, i) =>
-    Math.max(
-      displayWidth(c.header),
-      ...table.rows.map((r) => displayWidth(r[i] ?? "")),
-    )
+function columnWidths(table: Table, overhead: (n: number) => number): (number | null)[] {
+  const widths: (number | null)[] = table.columns.map((c, i) =>
+    Math.max(displayWidth(c.header), ...table.rows.map((r) => displayWidth(r[i] ?? "")))
   );
   const max = table.maxWidth;
   if (max === undefined || max === null) return widths;
-  // First down to each column's longest word (lines break between words), then, if that is
-  // not enough, down to the header (words are cut).
   const longestWord = table.columns.map((c, i) =>
     Math.max(
-      displayWidth(c.header),
-      ...table.rows.flatMap((r) => (r[i] ?? "").split(" ").map((w) => displayWidth(w))),
+      ...pieces(c.header).map(displayWidth),
+      ...table.rows.flatMap((r) => pieces(r[i] ?? "").map(displayWidth)),
     )
   );
-  const headers = table.columns.map((c) => displayWidth(c.header));
-  let excess = widths.reduce((a, b) => a + b, 0) + overhead - max;
+  const floor = (i: number) => table.columns[i].wrap ? longestWord[i] : widths[i]!;
+  const shown = () => widths.filter((w) => w !== null).length;
+  const total = () => widths.reduce<number>((a, b) => a + (b ?? 0), 0) + overhead(shown());
+  // Leave out droppable columns while the table cannot fit between words.
+  const droppable = table.columns.map((c, i) => ({ i, drop: c.drop }))
+    .filter((c) => c.drop !== undefined).sort((a, b) => a.drop! - b.drop!);
+  const atFloor = () =>
+    widths.reduce<number>((a, w, i) => a + (w === null ? 0 : floor(i)), 0) + overhead(shown());
+  for (const { i } of droppable) {
+    if (atFloor() <= max) break;
+    widths[i] = null;
+  }
+  let excess = total() - max;
   // Word boundaries first, the widest column giving up a cell at a time.
   while (excess > 0) {
     let widest = -1;
     for (let i = 0; i < widths.length; i++) {
-      if (!table.columns[i].wrap || widths[i] <= longestWord[i]) continue;
-      if (widest < 0 || widths[i] > widths[widest]) widest = i;
+      const w = widths[i];
+      if (w === null || !table.columns[i].wrap || w <= longestWord[i]) continue;
+      if (widest < 0 || w > widths[widest]!) widest = i;
     }
     if (widest < 0) break;
-    widths[widest]--;
+    widths[widest]!--;
     excess--;
   }
-  // Then words are cut, in the columns' order of priority, each down to its header.
+  // Then words are cut, in the columns' order of priority, each down to 4 cells.
   const order = table.columns.map((c, i) => ({ i, rank: c.wrap === true ? 1 : Number(c.wrap) }))
-    .filter((c) => table.columns[c.i].wrap)
+    .filter((c) => table.columns[c.i].wrap && widths[c.i] !== null)
     .sort((a, b) => a.rank - b.rank);
   for (const { i } of order) {
-    const cut = Math.min(excess, widths[i] - headers[i]);
+    const cut = Math.min(excess, widths[i]! - Math.min(4, widths[i]!));
     if (cut <= 0) continue;
-    widths[i] -= cut;
+    widths[i]! -= cut;
     excess -= cut;
   }
   return widths;
+}
+
+/** The table without the columns `widths` left out (null). */
+function shownColumns(table: Table, widths: readonly (number | null)[]) {
+  const keep = widths.map((w, i) => w === null ? -1 : i).filter((i) => i >= 0);
+  return {
+    columns: keep.map((i) => table.columns[i]),
+    rows: table.rows.map((r) => keep.map((i) => r[i] ?? "")),
+    widths: keep.map((i) => widths[i]!),
+    dropped: table.columns.filter((_, i) => widths[i] === null).map((c) => c.header),
+  };
 }
 
 /** Draws a table as text (lines joined by `\n`, with a final newline). */
@@ -193,8 +237,9 @@ export function renderTable(table: Table): string {
 }
 
 function renderRounded(table: Table): string {
-  const n = table.columns.length;
-  const widths = columnWidths(table, 3 * n + 1);
+  const shown = shownColumns(table, columnWidths(table, (n) => 3 * n + 1));
+  const { widths } = shown;
+  const n = widths.length;
   const inner = widths.reduce((a, b) => a + b + 2, 0) + (n - 1);
   const rule = (left: string, mid: string, right: string) =>
     left + widths.map((w) => "─".repeat(w + 2)).join(mid) + right;
@@ -219,21 +264,27 @@ function renderRounded(table: Table): string {
   } else {
     out.push(rule("╭", "┬", "╮"));
   }
-  out.push(...row(table.columns.map((c) => c.header), true));
-  for (const r of table.rows) {
+  out.push(...row(shown.columns.map((c) => c.header), true));
+  for (const r of shown.rows) {
     out.push(rule("├", "┼", "┤"));
     out.push(...row(r, false));
   }
   out.push(rule("╰", "┴", "╯"));
+  if (shown.dropped.length > 0 && table.dropNote !== undefined) {
+    out.push(...wrapText(table.dropNote(shown.dropped, table.maxWidth!), table.maxWidth!));
+  }
   return out.join("\n") + "\n";
 }
 
 function renderPlain(table: Table): string {
   const indent = " ".repeat(table.indent ?? 0);
-  const widths = columnWidths(table, indent.length + 2 * (table.columns.length - 1));
+  const { rows, widths } = shownColumns(
+    table,
+    columnWidths(table, (n) => indent.length + 2 * (n - 1)),
+  );
   const out: string[] = [];
   if (table.title !== undefined) out.push(table.title);
-  for (const r of table.rows) {
+  for (const r of rows) {
     const wrapped = r.map((c, i) => wrapText(c ?? "", widths[i]));
     const height = Math.max(...wrapped.map((w) => w.length));
     for (let l = 0; l < height; l++) {

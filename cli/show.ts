@@ -102,9 +102,9 @@ as ppt0.`,
         "used by",
         entry.usedBy.length === 0
           ? "no VM"
-          : entry.usedBy.map((u) => `${u.vm} (${u.source}${u.running ? ", running" : ""})`).join(
-            ", ",
-          ),
+          : entry.usedBy.map((u) =>
+            `${u.vm} (${u.source}${u.file ? ` ${u.file}` : ""}${u.running ? ", running" : ""})`
+          ).join(", "),
       ],
       ["status", entry.statusText],
       [

@@ -13,7 +13,7 @@ export const snapshot: Command = {
   synopsis: "DIR",
   description: `
 Captures this host into DIR: the output of pciconf -lbcv, acpidump -t, kenv, sysctl hw.vmm,
-kldstat, uname -mr, ps and ls /dev/vmm (one file each), and /boot/loader.conf,
+kldstat, uname -mr, ps, netstat -rn and ls /dev/vmm (one file each), and /boot/loader.conf,
 /boot/loader.conf.d/*.conf, /boot/loader.conf.local, pptkit.jsonc and the VM configs pptkit
 reads (with the vm_* lines of rc.conf) under DIR/root. Run it as root so pciconf and acpidump
 can read everything. DIR must not exist or be empty. Review the files before you share them:

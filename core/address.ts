@@ -215,6 +215,12 @@ function readBsf(text: string, cur: Cursor): PciAddress | null {
   return checkRanges(text, { domain: 0, bus: nums[0], slot: nums[1], function: nums[2] });
 }
 
+/** The hint for a selector outside domain 0: no B/S/F names it, so nothing is suggested. */
+function otherDomain(domain: number): string {
+  return `the device is in PCI domain ${domain}: bhyve and pptdevs name devices of domain 0 ` +
+    "only, so it cannot be passed through (pptkit list --all shows the devices of domain 0)";
+}
+
 /** A hint for the usual mistakes, computed only once a token has failed. */
 function hintFor(token: string): string | undefined {
   const text = token.endsWith(":") ? token.slice(0, -1) : token;
@@ -224,6 +230,8 @@ function hintFor(token: string): string | undefined {
   if (cur.eatWord("pci")) {
     const nums = readNumbers(cur, ":");
     if (nums && nums.length >= 3) {
+      // Only the same device: pci2:1:0:0 is not 1/0/0, which is in domain 0.
+      if (nums.length === 4 && nums[0] !== 0) return otherDomain(nums[0]);
       const [b, s, f] = nums.slice(-3);
       return `did you mean ${b}/${s}/${f}? bhyve and pptdevs take bus/slot/function`;
     }
@@ -231,6 +239,7 @@ function hintFor(token: string): string | undefined {
   cur.pos = 0;
   const colon = readNumbers(cur, ":");
   if (colon && colon.length >= 3 && cur.done) {
+    if (colon.length === 4 && colon[0] !== 0) return otherDomain(colon[0]);
     const [b, s, f] = colon.slice(-3);
     return `use / not : (did you mean ${b}/${s}/${f}?)`;
   }

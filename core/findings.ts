@@ -65,7 +65,13 @@ export type FindingCode =
   | "not-wired"
   | "passthru-spelling"
   | "guest-slot-range"
-  | "guest-slot-syntax";
+  | "guest-slot-syntax"
+  | "arch-unsupported"
+  | "sriov-pf"
+  | "sriov-vf"
+  | "loader-conf-typo"
+  | "loader-conf-bom"
+  | "still-used";
 
 export interface Finding {
   readonly level: Level;

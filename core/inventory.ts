@@ -18,15 +18,17 @@ import {
   type PciAddress,
   slotKey,
 } from "./address.ts";
-import { countHostDrivers, deviceFindings, isEligible } from "./eligibility.ts";
+import { countHostDrivers, deviceFindings, isEligible, sriovParents } from "./eligibility.ts";
 import { dataError } from "./errors.ts";
 import { type Finding, sortFindings } from "./findings.ts";
 import {
   amdviEnabled,
   amdviFinding,
+  bomFindings,
   multiDomainFindings,
   pptdevsFindings,
   tunableNumber,
+  typoFindings,
   vmmLoadedByLoader,
   vmmLoadFinding,
 } from "./loader/findings.ts";
@@ -35,8 +37,7 @@ import type { LoaderConf } from "./loader/lines.ts";
 import type { LoaderFileOrder } from "./loader/order.ts";
 import { duplicateFindings, loaderValues } from "./loader/values.ts";
 import { deviceLabel, type PciconfListing, type PciDevice } from "./pciconf.ts";
-import { lines } from "./text.ts";
-import { usageStatus } from "./vms/usage.ts";
+import { compareText, lines } from "./text.ts";
 
 /** The inventory statuses of DESIGN §6. */
 export type DeviceStatus =
@@ -62,6 +63,8 @@ export interface DeviceUser {
   readonly vm: string;
   readonly source: string;
   readonly running: boolean;
+  /** The VM config file that names it; null for a lock (a VM started with --devices). */
+  readonly file?: string | null;
 }
 
 /** A device as the inventory sees it. */
@@ -96,6 +99,8 @@ export interface HostFacts {
   readonly rebootPending: boolean;
   /** Release of the host (`uname -r`), when known. */
   readonly release: string | null;
+  /** Hardware platform (`uname -m`: amd64, arm64), when known. */
+  readonly machine: string | null;
   readonly findings: readonly Finding[];
 }
 
@@ -140,6 +145,10 @@ export interface InventoryInput {
   /** `sysctl hw.vmm` values; null when unknown. */
   readonly sysctl: ReadonlyMap<string, string> | null;
   readonly release: string | null;
+  /** `uname -m`: amd64, arm64; null or absent when unknown. */
+  readonly machine?: string | null;
+  /** Interfaces of the default routes (`netstat -rn`); null or absent when unknown. */
+  readonly defaultRoute?: ReadonlySet<string> | null;
   /** Hint for messages: how to supply a missing fact (differs for live hosts and snapshots). */
   readonly snapshot: boolean;
   /** "this host" or "snapshot DIR", for messages. */
@@ -174,6 +183,16 @@ export function vmmInKldstat(kldstat: string | null): boolean | null {
 function hostFindings(input: InventoryInput, vmmLoaded: boolean | null): Finding[] {
   const out: Finding[] = [...input.loader.findings];
   const { iommu } = input;
+  const machine = input.machine ?? null;
+  if (machine !== null && machine !== "amd64") {
+    out.push({
+      level: "error",
+      code: "arch-unsupported",
+      message: `this host is ${machine}: ppt(4) and bhyve PCI passthrough exist only on amd64, ` +
+        "so no device can be passed through",
+      fix: "run the VMs that need passthrough on an amd64 host",
+    });
+  }
   if (iommu.kind === "none") {
     out.push({
       level: "error",
@@ -226,16 +245,36 @@ function hostFindings(input: InventoryInput, vmmLoaded: boolean | null): Finding
 }
 
 /**
- * Status and Status text of a device: its users decide first (conflict, running, in use, with
- * the guide's wording from {@linkcode usageStatus}); an unused device is available on ppt,
- * reserved for the next boot, or not reserved.
+ * Status and Status text of a device, the state that matters first: a running VM (with the
+ * others that name it: `Running in: vm1; conflict: vm2`), two VMs naming it
+ * (`Conflict: vm1, vm2`), a VM naming a device that is not on ppt(4) yet
+ * (`Reserved (reboot): vm1`, `Not on ppt: vm1`), a VM naming it (`In use by: vm1`); an unused
+ * device is available on ppt, reserved for the next boot, or not reserved.
  */
 function statusOf(
   device: PciDevice,
   reserved: Reservation,
   users: readonly DeviceUser[],
 ): { status: DeviceStatus; text: string } {
-  if (users.length > 0) return usageStatus(users);
+  if (users.length > 0) {
+    const names = [...new Set(users.map((u) => u.vm))].sort(compareText);
+    const running = names.filter((n) => users.some((u) => u.vm === n && u.running));
+    if (running.length > 0) {
+      const others = names.filter((n) => !running.includes(n));
+      return {
+        status: names.length > 1 ? "conflict" : "running",
+        text: `Running in: ${running.join(", ")}` +
+          (others.length > 0 ? `; conflict: ${others.join(", ")}` : ""),
+      };
+    }
+    if (names.length > 1) return { status: "conflict", text: `Conflict: ${names.join(", ")}` };
+    if (device.driver !== "ppt") {
+      return reserved.inLoaderConf
+        ? { status: "reboot-pending", text: `Reserved (reboot): ${names[0]}` }
+        : { status: "not-reserved", text: `Not on ppt: ${names[0]}` };
+    }
+    return { status: "in-use", text: `In use by: ${names[0]}` };
+  }
   if (device.driver === "ppt") return { status: "available", text: "Available" };
   if (reserved.inLoaderConf) return { status: "reboot-pending", text: "Reserved (reboot)" };
   return { status: "not-reserved", text: "Not reserved" };
@@ -252,6 +291,10 @@ export function buildInventory(input: InventoryInput): Inventory {
   const byKey = new Map<string, InventoryDevice>();
 
   const hostDrivers = countHostDrivers(input.listing.devices);
+  const hostDeviceFacts = {
+    defaultRoute: input.defaultRoute ?? null,
+    parentOf: sriovParents(input.listing.devices),
+  };
   for (const device of input.listing.devices) {
     const bsf = formatBsf(device.address);
     const where = bsf === null ? undefined : loader.reserved.get(bsf);
@@ -275,7 +318,7 @@ export function buildInventory(input: InventoryInput): Inventory {
     }
     const users = input.usage?.get(addressKey(device.address)) ?? [];
     const key = addressKey(device.address);
-    const intrinsic = deviceFindings(device, hostDrivers);
+    const intrinsic = deviceFindings(device, hostDrivers, hostDeviceFacts);
     const own = [...intrinsic, ...(input.usageFindings?.get(key) ?? [])];
     const { status, text } = statusOf(device, reserved, users);
     const entry: InventoryDevice = {
@@ -302,13 +345,20 @@ export function buildInventory(input: InventoryInput): Inventory {
     if (pendingRelease.length > 0) {
       parts.push(`${pendingRelease.join(" ")} go back to their host drivers`);
     }
+    // --now needs vmm.ko (ppt(4) is part of it): without it, only a reboot applies the change.
+    const now = [
+      ...(pendingBoot.length > 0 ? [`pptkit reserve --now ${pendingBoot.join(" ")}`] : []),
+      ...(pendingRelease.length > 0 ? [`pptkit release --now ${pendingRelease.join(" ")}`] : []),
+    ];
     findings.push({
       level: "warn",
       code: "reboot-pending",
       message: `loader.conf and the running kernel disagree on pptdevs: after a reboot ${
         parts.join("; ")
       }`,
-      fix: "reboot to apply, or bind now with: pptkit reserve --now ADDR",
+      fix: vmmLoaded === true
+        ? `reboot to apply, or apply it now: ${now.join("; ")}`
+        : "reboot to apply",
     });
   }
 
@@ -322,6 +372,7 @@ export function buildInventory(input: InventoryInput): Inventory {
         : null,
       rebootPending,
       release: input.release,
+      machine: input.machine ?? null,
       findings: sortFindings(findings),
     },
     devices,
@@ -329,6 +380,13 @@ export function buildInventory(input: InventoryInput): Inventory {
     byKey,
     hostDescription: input.hostDescription ?? "this host",
   };
+}
+
+/** `uname -mr` -> machine (`amd64`); null when the capture names none. */
+export function machineOf(uname: string | null): string | null {
+  if (uname === null) return null;
+  const word = uname.trim().split(/\s+/)[1];
+  return word === undefined || word === "" ? null : word;
 }
 
 /** `uname -mr` -> release (`14.1-RELEASE`). */
@@ -377,6 +435,8 @@ export function loaderFacts(
   const findings: Finding[] = [
     ...(loader.order.finding === null ? [] : [loader.order.finding]),
     ...pptdevsFindings(values),
+    ...bomFindings(values),
+    ...typoFindings(values),
     ...duplicateFindings(values),
     ...multiDomainFindings(reservedList, devices.map((d) => d.address)),
   ];

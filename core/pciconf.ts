@@ -31,7 +31,7 @@ import {
 } from "./pciconf/caps.ts";
 import { classNames } from "./pciconf/classes.ts";
 import { type HeaderFields, readColumnFields, readKeyValueFields } from "./pciconf/header.ts";
-import { clip, isSpaceOrTab } from "./text.ts";
+import { clip, isSpaceOrTab, words } from "./text.ts";
 
 /** One `bar [xx]` line of `pciconf -lb`. */
 export interface Bar {
@@ -117,19 +117,6 @@ function indentOf(line: string): number {
   let i = 0;
   while (i < line.length && isSpaceOrTab(line.charCodeAt(i))) i++;
   return i;
-}
-
-/** Splits on runs of blanks. */
-function words(text: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    while (i < text.length && isSpaceOrTab(text.charCodeAt(i))) i++;
-    const start = i;
-    while (i < text.length && !isSpaceOrTab(text.charCodeAt(i))) i++;
-    if (i > start) out.push(text.slice(start, i));
-  }
-  return out;
 }
 
 /** A header line is `name@pci...:` at the start of the line (copies may indent it). */

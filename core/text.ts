@@ -73,3 +73,60 @@ export function plural(n: number, word: string): string {
 export function isSpaceOrTab(code: number): boolean {
   return code === 32 || code === 9;
 }
+
+/**
+ * Splits on runs of blanks (spaces and tabs, or what `isBlank` says): the fields of a line of
+ * command output.
+ */
+export function words(
+  text: string,
+  isBlank: (code: number) => boolean = isSpaceOrTab,
+): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && isBlank(text.charCodeAt(i))) i++;
+    const start = i;
+    while (i < text.length && !isBlank(text.charCodeAt(i))) i++;
+    if (i > start) out.push(text.slice(start, i));
+  }
+  return out;
+}
+
+/**
+ * Edit distance with adjacent transpositions counted as one edit (optimal string alignment):
+ * `vmm_laod` is one edit from `vmm_load`. For "did you mean" on small typos only.
+ */
+export function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i]);
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        rows[0].push(j);
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, rows[i - 2][j - 2] + 1);
+      }
+      rows[i].push(d);
+    }
+  }
+  return rows[a.length][b.length];
+}
+
+/** The name nearest to `word` within `max` edits (the first of equals), or undefined. */
+export function nearest(word: string, names: readonly string[], max = 2): string | undefined {
+  let best: string | undefined;
+  let bestDistance = max + 1;
+  for (const name of names) {
+    const d = editDistance(word, name);
+    if (d < bestDistance) {
+      best = name;
+      bestDistance = d;
+    }
+  }
+  return best;
+}

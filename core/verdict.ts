@@ -25,9 +25,9 @@
  * @module
  */
 
-import { addressKey, formatLabel, formatSelector } from "./address.ts";
+import { addressKey, formatLabel, formatSelector, slotKey } from "./address.ts";
 import { type Finding, type FindingCode, sortFindings } from "./findings.ts";
-import type { Inventory, InventoryDevice } from "./inventory.ts";
+import type { HostFacts, Inventory, InventoryDevice } from "./inventory.ts";
 import {
   busyFix,
   describeLock,
@@ -38,7 +38,7 @@ import {
 } from "./ownership/locks.ts";
 import type { RunningVms } from "./ownership/running.ts";
 import { deviceLabel, type PciDevice } from "./pciconf.ts";
-import type { PluginHooks, VmUser } from "./plugins/api.ts";
+import type { GroupEntry, PluginHooks, VmUser } from "./plugins/api.ts";
 import { pluginContext } from "./plugins/context.ts";
 import { SlotError, slotErrorFinding } from "./slots/allocate.ts";
 import { wrapperLayoutFindings } from "./slots/layouts.ts";
@@ -108,6 +108,7 @@ const HOST_VETO_CODES: ReadonlySet<FindingCode> = new Set([
   "no-iommu",
   "iommu-disabled",
   "amdvi-disabled",
+  "arch-unsupported",
 ]);
 /** Host findings about facts pptkit could not learn: a warning, never a veto. */
 const HOST_UNKNOWN_CODES: ReadonlySet<FindingCode> = new Set(["iommu-unknown"]);
@@ -118,27 +119,83 @@ export function isHostVeto(finding: Finding): boolean {
 /** Codes of findings that only say "busy right now" (exit 75 when they are the only errors). */
 const BUSY_CODES: ReadonlySet<FindingCode> = new Set(["held-by-vm", "lock-unreadable"]);
 
-/** How to get a device onto ppt(4): reserve it for the next boot, or bind it now. */
-export function reserveHint(bsf: string): string {
-  return `reserve it: pptkit reserve ${bsf} (takes effect at the next boot), or bind it now ` +
-    `with: pptkit reserve --now ${bsf}`;
+/** Findings `reserve` never overrides: pptdevs cannot name the device, or ppt(4) never takes it. */
+export const NEVER_RESERVABLE: ReadonlySet<FindingCode> = new Set([
+  "domain-unsupported",
+  "not-endpoint",
+]);
+/**
+ * The findings about a device itself that `reserve` refuses, whatever their level: the host needs
+ * it (host-critical), it cannot work (no-msi, and the never-reservable ones), its VFs would go
+ * (sriov-pf). Plugins' reports about a device are advice, never a refusal.
+ */
+const RESERVE_REFUSES: ReadonlySet<FindingCode> = new Set([
+  ...NEVER_RESERVABLE,
+  "host-critical",
+  "no-msi",
+  "sriov-pf",
+]);
+
+/** The risks `reserve --allow` accepts, one finding code each. */
+export const ALLOWABLE_RISKS = ["host-critical", "no-msi", "sriov-pf", "arch-unsupported"] as const;
+
+/**
+ * What stands in the way of reserving a device, in the order `reserve` reports it: the host
+ * itself (not amd64), then the device's own findings `reserve` refuses. A finding about one VM's
+ * use of the device is not among them: reserving it is what fixes `not-on-ppt`. Each is
+ * accepted only by its own `--allow CODE` ({@linkcode ALLOWABLE_RISKS}); the
+ * {@linkcode NEVER_RESERVABLE} ones by nothing.
+ */
+export function reservationRisks(entry: InventoryDevice, host: HostFacts): Finding[] {
+  return [
+    ...host.findings.filter((f) => f.code === "arch-unsupported"),
+    ...entry.findings.filter((f) => f.vm === undefined && RESERVE_REFUSES.has(f.code)),
+  ];
+}
+
+/** `--allow host-critical,no-msi ` for the risks reserve would refuse; "" when there is none. */
+export function allowOption(risks: readonly Finding[]): string {
+  const codes = [...new Set(risks.map((f) => f.code))];
+  return codes.length === 0 ? "" : `--allow ${codes.join(",")} `;
+}
+
+/**
+ * How to get a device onto ppt(4): reserve it for the next boot, or bind it now (only while
+ * vmm.ko is loaded: ppt(4) is part of it). `allow` names the risks reserve would refuse.
+ */
+export function reserveHint(
+  bsf: string,
+  vmmLoaded: boolean | null = true,
+  allow: readonly Finding[] = [],
+): string {
+  const flag = allowOption(allow);
+  return `reserve it: pptkit reserve ${flag}${bsf} (takes effect at the next boot)` +
+    (vmmLoaded === true ? `, or bind it now with: pptkit reserve --now ${flag}${bsf}` : "");
 }
 
 /**
  * `not-on-ppt`: a device a VM passes that ppt(4) does not have. One home for its wording, which
- * `explain` uses too.
+ * `explain` uses too; with the host, the fix offers `--now` only while vmm.ko is loaded and
+ * names the risks `reserve` would refuse.
  */
-export function notOnPpt(entry: InventoryDevice): { message: string; fix: string } {
+export function notOnPpt(
+  entry: InventoryDevice,
+  host?: HostFacts,
+): { message: string; fix: string } {
   const d = entry.device;
   const name = deviceLabel(d);
+  const vmmLoaded = host === undefined ? true : host.vmmLoaded;
+  const risks = host === undefined ? [] : reservationRisks(entry, host);
   return {
     message: d.driver === "none"
       ? `${name} is not attached to ppt(4) (no driver has it)`
       : `${name} is not on ppt(4): ${d.name} (${d.driver}) has it`,
     fix: entry.reserved.inLoaderConf
-      ? `it is in pptdevs (${entry.reserved.where}): reboot, or bind it now with: ` +
-        `pptkit reserve --now ${name}`
-      : reserveHint(name),
+      ? `it is in pptdevs (${entry.reserved.where}): reboot` +
+        (vmmLoaded === true
+          ? `, or bind it now with: pptkit reserve --now ${allowOption(risks)}${name}`
+          : "")
+      : reserveHint(name, vmmLoaded, risks),
   };
 }
 
@@ -183,20 +240,35 @@ export function judgeVm(request: VmRequest, ctx: VerdictContext): VmVerdict {
       continue;
     }
     found.push(entry);
-    if (entry.device.driver !== "ppt") {
-      findings.push(about({ level: "error", code: "not-on-ppt", ...notOnPpt(entry), ...at }));
+    // The device's own findings first (those of other VMs' use of it are theirs, and the
+    // plugins' cautions come below, as warnings): when one is an error (a bridge, no MSI), it
+    // is the reason, and not-on-ppt (whose fix, reserve, would be refused) is not said.
+    const advice = new Set(entry.pluginFindings ?? []);
+    const own = entry.findings.filter((f) =>
+      f.level !== "info" && f.vm === undefined && !advice.has(f)
+    );
+    findings.push(...own);
+    if (entry.device.driver !== "ppt" && !own.some((f) => f.level === "error")) {
+      findings.push(about({
+        level: "error",
+        code: "not-on-ppt",
+        ...notOnPpt(entry, inventory.host),
+        ...at,
+      }));
     }
     if (ownership !== null) findings.push(...ownershipFindings(vm, entry, ownership).map(about));
-    // The device's own findings; those of other VMs' use of it are theirs, and the plugins'
-    // cautions come below, as warnings.
-    const advice = new Set(entry.pluginFindings ?? []);
-    for (const f of entry.findings) {
-      if (f.level !== "info" && f.vm === undefined && !advice.has(f)) findings.push(f);
-    }
   }
   findings.push(...cautionFindings(request, found, ctx));
 
-  const { layout, plan, planError } = layoutFindings(request, ctx);
+  const { layout, plan, planError, grouped } = layoutFindings(request, ctx);
+  if (ownership !== null) {
+    // A card whose own device here is held already is said by that finding.
+    const busy = new Set(findings.filter((f) => BUSY_CODES.has(f.code)).map((f) => f.device));
+    const free = grouped.filter((g) =>
+      g.device === null || !busy.has(formatSelector(g.device.address))
+    );
+    findings.push(...splitCardFindings(vm, free, grouped, inventory).map(about));
+  }
   const prestart = prestartFindings(request, ctx);
   // A plugin that reports a card's missing function 0 says why the card needs it; the slot
   // rule's finding about the same device would only repeat it.
@@ -276,11 +348,59 @@ function ownershipFindings(vm: string, entry: InventoryDevice, o: Ownership): Fi
   }];
 }
 
+/**
+ * `partial-device` at start (an error): another running VM holds a function of the same host
+ * slot as one of this VM's devices, and a plugin keeps that card's functions together (an
+ * NVIDIA or AMD GPU and its audio, QLogic FC functions). Cards nothing is known about, or whose
+ * functions a plugin lets be split (the ports of a NIC), may be shared between VMs.
+ */
+function splitCardFindings(
+  vm: string,
+  judged: readonly GroupEntry[],
+  grouped: readonly GroupEntry[],
+  inventory: Inventory,
+): Finding[] {
+  const mine = new Set(grouped.map((g) => addressKey(g.entry.address)));
+  const out: Finding[] = [];
+  const seen = new Set<string>();
+  for (const g of judged) {
+    const together = g.grouping === "keep-together" || g.grouping === "same-function";
+    if (g.device === null || !together || seen.has(slotKey(g.device.address))) continue;
+    const slot = slotKey(g.device.address);
+    for (const other of inventory.devices) {
+      if (slotKey(other.device.address) !== slot || mine.has(addressKey(other.device.address))) {
+        continue;
+      }
+      const holder = other.usedBy.find((u) => u.running && u.vm !== vm);
+      if (holder === undefined) continue;
+      seen.add(slot);
+      out.push({
+        level: "error",
+        code: "partial-device",
+        message:
+          `running VM ${holder.vm} holds ${other.bsf ?? other.selector}, a function of the ` +
+          `same card as ${formatLabel(g.device.address)}` +
+          (g.reason !== null ? ` (${g.reason})` : "") + ": one card's functions belong to one VM",
+        fix: `pass the whole card to one VM: stop VM ${holder.vm} first, or take ` +
+          `${formatLabel(g.device.address)} out of ${vm}`,
+        device: formatSelector(g.device.address),
+      });
+      break;
+    }
+  }
+  return out;
+}
+
 /** The plugins' grouping advice, pptkit's plan (or why there is none), the wrapper's layout. */
 function layoutFindings(
   request: VmRequest,
   ctx: VerdictContext,
-): { layout: Finding[]; plan: Plan | null; planError: Finding | null } {
+): {
+  layout: Finding[];
+  plan: Plan | null;
+  planError: Finding | null;
+  grouped: readonly GroupEntry[];
+} {
   const out: Finding[] = [];
   const devices = ctx.inventory.devices.map((d) => d.device);
   const byKey = new Map(devices.map((d) => [addressKey(d.address), d]));
@@ -303,7 +423,7 @@ function layoutFindings(
     out.push(planError);
   }
   out.push(...wrapperLayoutFindings(request));
-  return { layout: out, plan, planError };
+  return { layout: out, plan, planError, grouped: entries };
 }
 
 /** Who holds each device by its lock file, by device key. */

@@ -147,3 +147,14 @@ Deno.test("format functions give every spelling and the canonical key", () => {
   assert.ok(compareAddress(a, { ...a, function: 2 }) < 0);
   assert.ok(compareAddress({ ...a, domain: 1 }, { ...a, bus: 200 }) > 0);
 });
+
+Deno.test("#15.5 parseAddress() suggests no device of domain 0 for a selector of domain 2", () => {
+  for (const text of ["pci2:1:0:0", "mlx5_core0@pci2:1:0:0:", "2:1:0:0"]) {
+    const hint = rejects(text, "bsf").hint ?? "";
+    assert.doesNotMatch(hint, /did you mean/, text);
+    assert.match(hint, /PCI domain 2: bhyve and pptdevs name devices of domain 0 only/, text);
+  }
+  // Domain 0 spelled out is the same device: its B/S/F is suggested.
+  assert.match(rejects("pci0:1:0:0", "bsf").hint ?? "", /did you mean 1\/0\/0\?/);
+  assert.match(rejects("0:1:0:0", "bsf").hint ?? "", /did you mean 1\/0\/0\?/);
+});

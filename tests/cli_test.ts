@@ -57,7 +57,12 @@ Deno.test("list --all --json is exact on the demo host", async () => {
   assert.deepEqual(gpu.msi, { messages: 1, bits64: true, enabled: 0 });
   assert.equal(gpu.status, "in-use");
   assert.equal(gpu.statusText, "In use by: test-vm-1");
-  assert.deepEqual(gpu.usedBy, [{ vm: "test-vm-1", source: "hoster", running: false }]);
+  assert.deepEqual(gpu.usedBy, [{
+    vm: "test-vm-1",
+    source: "hoster",
+    running: false,
+    file: "/zroot/vm-encrypted/test-vm-1/vm_config.json",
+  }]);
   assert.equal(gpu.eligible, true);
 });
 
@@ -221,7 +226,7 @@ Deno.test("--help, help CMD and --version print to stdout and exit 0", async () 
   const l = await pptkit(["help", "list"]);
   const m = await pptkit(["list", "--help"]);
   assert.equal(l.stdout, m.stdout);
-  assert.match(l.stdout, /^usage: pptkit list \[--all\] \[--json\]/);
+  assert.match(l.stdout, /^usage: pptkit list \[--all\] \[--wide \| --plain\] \[--json\]/);
   assert.match(l.stdout, /--all +every PCI device/);
   const v = await pptkit(["--version"]);
   assert.match(v.stdout, /^pptkit \d+\.\d+\.\d+\n$/);
@@ -313,7 +318,9 @@ Deno.test("list shows In use by: and Conflict: from every VM config source", asy
       by(bsf).usedBy.map((u: { vm: string; source: string }) => `${u.vm}/${u.source}`);
     assert.equal(by("2/0/1").statusText, "In use by: win10");
     assert.deepEqual(users("2/0/1"), ["win10/vm-bhyve"]);
-    assert.equal(by("5/0/0").statusText, "In use by: sriov");
+    // A VM names it, but it is not on ppt(4) yet: the state that matters first.
+    assert.equal(by("5/0/0").statusText, "Not on ppt: sriov");
+    assert.equal(by("5/0/0").status, "not-reserved");
     assert.deepEqual(users("5/0/0"), ["sriov/native"]);
     assert.equal(by("6/0/0").statusText, "Conflict: fw1, nic, split-nic");
     assert.deepEqual(users("6/0/0"), ["fw1/cbsd", "nic/vm-bhyve", "split-nic/hoster"]);
@@ -370,4 +377,13 @@ Deno.test("a reader that goes away early (pptkit list --all --json | head -1) en
   } finally {
     await cleanup();
   }
+});
+
+Deno.test("editDistance() counts a transposition as one edit; suggest() stays within two", async () => {
+  const { editDistance, nearest } = await import("../core/text.ts");
+  assert.equal(editDistance("vmm_laod", "vmm_load"), 1);
+  assert.equal(editDistance("pasthru", "passthru"), 1);
+  assert.equal(editDistance("kitten", "sitting"), 3);
+  assert.equal(nearest("lsit", ["list", "show"]), "list");
+  assert.equal(nearest("plugin", ["list", "show"]), undefined);
 });

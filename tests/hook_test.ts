@@ -384,7 +384,12 @@ Deno.test("list shows Running in: VM for a device only a running VM's lock names
     assert.match(r.stdout, /│ ppt0 +│ pci0:1:0:0: .*│ Running in: vm1 │/);
     assert.match(r.stdout, /│ ppt1 +│ pci0:1:0:1: .*│ Available +│/);
     const doc = JSON.parse((await pptkit(["list", "--json", "--snapshot", snap])).stdout);
-    assert.deepEqual(doc.devices[0].usedBy, [{ vm: "vm1", source: "lock", running: true }]);
+    assert.deepEqual(doc.devices[0].usedBy, [{
+      vm: "vm1",
+      source: "lock",
+      running: true,
+      file: null,
+    }]);
     // Below the table: who holds what, and since when.
     assert.match(
       r.stdout,
@@ -551,7 +556,7 @@ Deno.test("check --vm runs the prestart checks without taking locks", async () =
     assert.equal(bad.code, 1);
     assert.match(
       bad.stdout,
-      /3\/0\/1 igb1 \(In use by: nic\): cannot be used now\n {2}error {2}not-on-ppt: /,
+      /3\/0\/1 igb1 \(Not on ppt: nic\): cannot be used now\n {2}error {2}not-on-ppt: /,
     );
     assertOneLine(
       { ...bad, stdout: "" },

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { detectIommu } from "../core/acpi.ts";
-import { countHostDrivers, deviceFindings } from "../core/eligibility.ts";
+import { countHostDrivers, deviceFindings, sriovParents } from "../core/eligibility.ts";
 import { type Finding } from "../core/findings.ts";
 import {
   buildInventory,
@@ -8,6 +8,7 @@ import {
   isPassthroughCandidate,
   type LoaderFacts,
   loaderFacts,
+  machineOf,
   parseSysctl,
   resolveDevice,
   vmmInKldstat,
@@ -17,6 +18,7 @@ import { loaderFileOrder } from "../core/loader/order.ts";
 import { parseLoaderConf } from "../core/loader/lines.ts";
 import { parsePciconf } from "../core/pciconf.ts";
 import { PptkitError } from "../core/errors.ts";
+import { defaultRouteInterfaces } from "../core/routes.ts";
 import { DEMO, SAMPLES } from "./helpers.ts";
 
 const demoText = Deno.readTextFileSync(`${DEMO}/pciconf.txt`);
@@ -295,4 +297,78 @@ Deno.test("unknown-device: a pptdevs token with no device on this host", () => {
   assert.equal(f?.fix, "remove it: pptkit release 9/0/0");
   assert.equal(f?.line, 2);
   assert.equal(facts.findings.filter((x) => x.code === "unknown-device").length, 1);
+});
+
+Deno.test("#15.2 defaultRouteInterfaces() reads netstat -rn; that NIC is host-critical", () => {
+  const netstat = "Routing tables\n\nInternet:\n" +
+    "Destination        Gateway            Flags     Netif Expire\n" +
+    "default            10.0.0.1           UGS        igb1\n" +
+    "10.0.0.0/24        link#2             U          igb1\n\nInternet6:\n" +
+    "Destination        Gateway            Flags     Netif Expire\n" +
+    "default            fe80::1%em0        UG          em0\n";
+  assert.deepEqual([...defaultRouteInterfaces(netstat)!].sort(), ["em0", "igb1"]);
+  assert.equal(defaultRouteInterfaces(null), null);
+  assert.deepEqual([...defaultRouteInterfaces("Routing tables\n")!], []);
+  const inv = buildInventory(input({ defaultRoute: new Set(["igb1"]) }));
+  const igb1 = inv.devices.find((d) => d.bsf === "3/0/1")!;
+  assert.match(
+    igb1.findings.find((f) => f.code === "host-critical")?.message ?? "",
+    /^3\/0\/1 carries the default route \(igb1\)/,
+  );
+  assert.ok(!codes(inv.devices.find((d) => d.bsf === "3/0/0")!.findings).includes("host-critical"));
+});
+
+Deno.test("#15.2 sriovParents(): virtual functions and their physical function", () => {
+  const dir = `${SAMPLES}/pciconf-lvbc-gigabyte-z370m-82599-sriov-vf-ppt-ari-fbsd13.1-bsdhw`;
+  const listing = parsePciconf(Deno.readTextFileSync(`${dir}/pciconf.txt`));
+  const parents = sriovParents(listing.devices);
+  assert.deepEqual(
+    [...parents].map(([vf, pf]) => `${vf.name}<-${pf.name}`),
+    ["none3<-ix0", "ppt0<-ix0", "ppt1<-ix0", "ppt2<-ix0"],
+  );
+  const inv = buildInventory(input({ listing }));
+  const ix0 = inv.devices.find((d) => d.device.name === "ix0")!;
+  assert.deepEqual(codes(ix0.findings), ["sriov-pf"]);
+  // ix1 has SR-IOV but no VF configured: nothing to say.
+  assert.deepEqual(codes(inv.devices.find((d) => d.device.name === "ix1")!.findings), []);
+});
+
+Deno.test("#15.2 a host that is not amd64 has an arch-unsupported error; amd64 and unknown none", () => {
+  const arm = buildInventory(input({ machine: "arm64" }));
+  assert.deepEqual(
+    codes(arm.host.findings).filter((c) => c === "arch-unsupported"),
+    ["arch-unsupported"],
+  );
+  assert.equal(arm.host.machine, "arm64");
+  for (const machine of ["amd64", null]) {
+    const inv = buildInventory(input({ machine }));
+    assert.ok(!codes(inv.host.findings).includes("arch-unsupported"), String(machine));
+  }
+  assert.equal(machineOf("14.0-CURRENT arm64\n"), "arm64");
+  assert.equal(machineOf("14.1-RELEASE"), null);
+});
+
+Deno.test("#15.8 statuses: running first, then conflict, then not on ppt yet, then in use", () => {
+  const users = (...list: [string, boolean][]) =>
+    list.map(([vm, running]) => ({ vm, source: "native", running }));
+  const text = (key: string, u: ReturnType<typeof users>) => {
+    const inv = buildInventory(input({ usage: new Map([[key, u]]) }));
+    const e = inv.byKey.get(key)!;
+    return `${e.status} ${e.statusText}`;
+  };
+  assert.equal(
+    text("0:1:0:0", users(["b", false], ["a", true])),
+    "conflict Running in: a; conflict: b",
+  );
+  assert.equal(text("0:1:0:0", users(["a", true])), "running Running in: a");
+  assert.equal(text("0:1:0:0", users(["b", false], ["a", false])), "conflict Conflict: a, b");
+  assert.equal(text("0:1:0:0", users(["a", false])), "in-use In use by: a");
+  // 3/0/0 is on igb: a VM names it, but it is not on ppt(4) yet.
+  assert.equal(text("0:3:0:0", users(["a", false])), "not-reserved Not on ppt: a");
+  const reserved = buildInventory(input({
+    loader: { ...LOADER, reserved: new Map([["3/0/0", "/boot/loader.conf:1 pptdevs"]]) },
+    usage: new Map([["0:3:0:0", users(["a", false])]]),
+  }));
+  assert.equal(reserved.byKey.get("0:3:0:0")!.statusText, "Reserved (reboot): a");
+  assert.equal(buildInventory(input()).byKey.get("0:3:0:0")!.statusText, "Not reserved");
 });

@@ -9,6 +9,7 @@ import {
   multiDomainFindings,
   pptdevsFindings,
   tunableNumber,
+  typoFindings,
   vmmLoadedByLoader,
   vmmLoadFinding,
 } from "../core/loader/findings.ts";
@@ -25,7 +26,7 @@ import {
   expandLoaderValue,
   loaderValues,
 } from "../core/loader/values.ts";
-import { editLoaderConf } from "../core/loader/edit.ts";
+import { editLoaderConf, pptdevsHome } from "../core/loader/edit.ts";
 import { isLoaderConfDropIn, loaderFileOrder, parseRelease } from "../core/loader/order.ts";
 import {
   kenvReservedDevices,
@@ -699,10 +700,12 @@ Deno.test("editLoaderConf() changes only the last of duplicate assignments", () 
   const old = 'pptdevs="1/0/0"\nvmm_load="NO"\npptdevs="2/0/0"\nvmm_load=NO\n';
   const e = editLoaderConf([conf(old)], LOADER_CONF, reserve(dev(3, 0, 0)));
   assert.equal(e.text, 'pptdevs="1/0/0"\nvmm_load="NO"\npptdevs="2/0/0 3/0/0"\nvmm_load=YES\n');
-  // emptying the last one writes "" so that the first one does not come back
+  // emptying it removes the variable, as documented: every line of it goes, so the first one
+  // cannot come back (issue #15: release wrote pptdevs="" with duplicate lines)
   const r = editLoaderConf([conf(e.text)], LOADER_CONF, release(dev(2, 0, 0), dev(3, 0, 0)));
-  assert.equal(r.text, 'pptdevs="1/0/0"\nvmm_load="NO"\npptdevs=""\nvmm_load=YES\n');
+  assert.equal(r.text, 'vmm_load="NO"\nvmm_load=YES\n');
   assert.deepEqual(r.reserved, []);
+  assert.deepEqual(r.removed, ["2/0/0", "3/0/0"]);
 });
 
 Deno.test("editLoaderConf() refuses an unterminated quote on a pptdevs line and changes nothing", () => {
@@ -932,4 +935,84 @@ Deno.test("editLoaderConf() random reserve/release sequences leave exactly the i
     }
   }
   assert.ok(full > 0, "no sequence filled pptdevs, pptdevs2 and pptdevs3");
+});
+
+Deno.test("#17.7 editLoaderConf() names the later assignment that would undo the edit (lostTo)", () => {
+  const main = conf('pptdevs="1/0/0"\nvmm_load="YES"\n');
+  const dropIn = conf('pptdevs="1/0/0 9/0/0"\n', DROP_IN);
+  const files = [main, dropIn];
+  // Editing loader.conf: the drop-in's pptdevs is read later and wins.
+  const lost = editLoaderConf(files, LOADER_CONF, reserve(dev(2, 0, 0)));
+  assert.deepEqual([lost.lostTo?.file, lost.lostTo?.key, lost.lostTo?.line], [
+    DROP_IN,
+    "pptdevs",
+    1,
+  ]);
+  // A release of a device the later file keeps is lost too, even when nothing changes here.
+  const kept = editLoaderConf(files, LOADER_CONF, release(dev(9, 0, 0)));
+  assert.equal(kept.changed, false);
+  assert.equal(kept.lostTo?.file, DROP_IN);
+  // Where pptdevs lives, the edit counts.
+  assert.equal(pptdevsHome(files), DROP_IN);
+  const home = editLoaderConf(files, DROP_IN, reserve(dev(2, 0, 0)));
+  assert.equal(home.lostTo, null);
+  assert.deepEqual(home.reserved.map((d) => d.bsf), ["1/0/0", "9/0/0", "2/0/0"]);
+  // vmm_load="NO" read later makes any reservation useless.
+  const vmm = editLoaderConf(
+    [conf(""), conf('vmm_load="NO"\n', LOADER_CONF_LOCAL)],
+    LOADER_CONF,
+    reserve(dev(1, 0, 0)),
+  );
+  assert.deepEqual([vmm.lostTo?.file, vmm.lostTo?.key], [LOADER_CONF_LOCAL, "vmm_load"]);
+  assert.equal(pptdevsHome([conf('vmm_load="YES"\n')]), null);
+});
+
+Deno.test("#17.12 a UTF-8 BOM: kept byte for byte, new lines after the first line", () => {
+  const text = '\uFEFF# pptkit\nvmm_load="YES"\n';
+  const c = conf(text);
+  assert.equal(renderLoaderConf(c), text);
+  assert.equal(c.lines[0].kind, "malformed", "the loader reads the mark as part of line 1");
+  const e = editLoaderConf([c], LOADER_CONF, reserve(dev(3, 0, 0)));
+  assert.equal(e.text, '\uFEFF# pptkit\npptdevs="3/0/0"\nvmm_load="YES"\n');
+  // A mark in front of pptdevs: that line sets nothing, and pptkit will not rewrite it.
+  const onLine = conf('\uFEFFpptdevs="1/0/0"\n');
+  assert.deepEqual(reservedDevices(loaderValues([onLine])), []);
+  const [f] = pptdevsFindings(loaderValues([onLine]));
+  assert.equal(f.code, "pptdevs-syntax");
+  assert.match(f.fix ?? "", /without the byte order mark/);
+  const refused = thrown(() => editLoaderConf([onLine], LOADER_CONF, reserve(dev(3, 0, 0))));
+  assert.equal(refused.exitCode, 65);
+  assert.match(
+    refused.message,
+    /cannot update pptdevs: the loader rejects this line \(a UTF-8 byte/,
+  );
+});
+
+Deno.test("#15.5 typoFindings(): case, separators and one-edit typos of the variables pptkit reads", () => {
+  const v = values(conf(
+    'vmm_laod="YES"\nPPTDEVS="1/0/0 2/0/0"\nppt_devs="3/0/0"\nhw.vmm.amdvi.enabled=1\n' +
+      'nmdm_load="YES"\nvmm_load="YES"\n',
+  ));
+  assert.deepEqual(typoFindings(v).map((f) => [f.line, f.message.split(" (")[1]]), [
+    [1, "did you mean vmm_load?): the line does nothing"],
+    [2, "did you mean pptdevs?): the line does nothing"],
+    [3, "did you mean pptdevs?): the line does nothing"],
+    [4, "did you mean hw.vmm.amdvi.enable?): the line does nothing"],
+  ]);
+  assert.equal(
+    typoFindings(v)[1].fix,
+    "remove the line and reserve the devices: pptkit reserve 1/0/0 2/0/0",
+  );
+});
+
+Deno.test("#15.5 a comma or semicolon in pptdevs: the fix keeps every device", () => {
+  for (const [text, sep] of [["1/0/0,1/0/1", "a comma"], ["1/0/0;1/0/1", "a semicolon"]]) {
+    const [f] = pptdevsFindings(values(conf(`pptdevs="${text}"\n`)));
+    assert.equal(f.level, "error");
+    assert.match(
+      f.message,
+      new RegExp(`${sep} is not a separator: the kernel reserves 1/0/0 and never sees 1/0/1`),
+    );
+    assert.equal(f.fix, 'separate devices with single spaces: "1/0/0 1/0/1"');
+  }
 });

@@ -98,3 +98,70 @@ Deno.test("the man page lists every exit code main.ts and the commands use", () 
     assert.ok(section.includes(`.It ${code}\n`), `exit ${code} documented`);
   }
 });
+
+const hasMandoc = (() => {
+  try {
+    return new Deno.Command("mandoc", { args: ["-V"], stdout: "null", stderr: "null" })
+      .outputSync().code !== 127;
+  } catch {
+    return false;
+  }
+})();
+if (!hasMandoc) console.log("manpage_test: mandoc not found, the mandoc tests are ignored");
+
+function mandoc(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const out = new Deno.Command("mandoc", { args: [...args, `${ROOT}docs/pptkit.8`] }).outputSync();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test({
+  name: "#15.9 the man page is mandoc -T lint -W warning clean",
+  ignore: !hasMandoc,
+  fn() {
+    const r = mandoc("-T", "lint", "-W", "warning");
+    assert.equal(r.stdout + r.stderr, "");
+    assert.equal(r.code, 0);
+  },
+});
+
+Deno.test({
+  name: '#15.9 the man page renders the statuses as written (no mdoc .In for "In use by")',
+  ignore: !hasMandoc,
+  fn() {
+    // Without the overstrikes of bold and underline (a character, a backspace, a character).
+    let text = "";
+    for (const ch of mandoc("-T", "ascii").stdout) {
+      text = ch === "\b" ? text.slice(0, -1) : text + ch;
+    }
+    assert.match(text, /"In use by: vm1"/);
+    assert.doesNotMatch(text, /<use>|use> by/);
+    for (const status of ["Not reserved", "Not on ppt: vm1", "Reserved (reboot): vm1"]) {
+      assert.ok(text.includes(`"${status}"`), status);
+    }
+    // The guide's pptdevs="0/2/0 0/20/0" is an iGPU and a USB controller, not a GPU and its audio.
+    const example = text.slice(text.indexOf('pptdevs="0/2/0 0/20/0"'));
+    assert.match(
+      example.slice(0, 300),
+      /integrated\s+GPU \(0\/2\/0\) and its USB 3\.0 xHCI\s+controller \(0\/20\/0\)/,
+    );
+  },
+});
+
+Deno.test("#15.9 list --help and the README document every status; the README says how to run without deno on PATH", async () => {
+  const help = (await pptkit(["list", "--help"], { env: { COLUMNS: "200" } })).stdout
+    .replaceAll("\n", " ");
+  const readme = Deno.readTextFileSync(`${ROOT}README.md`);
+  for (
+    const status of ["Not reserved", "Not on ppt: VM", "Reserved (reboot): VM", "Running in: VM"]
+  ) {
+    assert.ok(help.includes(status), `list --help: ${status}`);
+  }
+  for (const status of ["`Not reserved`", "`Not on ppt: vm1`", "`Reserved (reboot): vm1`"]) {
+    assert.ok(readme.includes(status), `README: ${status}`);
+  }
+  assert.match(
+    readme,
+    /PPTKIT_DENO="\$\(npx -y deno@2\.9\.6 eval 'console\.log\(Deno\.execPath\(\)\)'\)"/,
+  );
+});

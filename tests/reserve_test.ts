@@ -107,23 +107,31 @@ Deno.test("reserve on a host without loader.conf adds pptdevs and vmm_load at th
   }
 });
 
-Deno.test("reserve refuses ineligible devices (65) unless --force; bridges never", async () => {
+Deno.test("reserve refuses ineligible devices (65) unless --allow names the risk; bridges never", async () => {
   const [dir, cleanup] = await scratch();
   try {
     const host = await demoCopy(dir);
     const before = await Deno.readTextFile(`${host}/${LOADER}`);
     const noMsi = await pptkit(["reserve", "0/31/2", "--snapshot", host]);
     assertOneLineError(noMsi, 65, /cannot reserve: 0\/31\/2 has neither MSI nor MSI-X/);
-    assert.match(noMsi.stderr, /--force reserves it anyway/);
-    const bridge = await pptkit(["reserve", "0/1/0", "--force", "--snapshot", host]);
+    assert.match(noMsi.stderr, /^hint: .*: pptkit reserve --allow no-msi 0\/31\/2$/m);
+    const bridge = await pptkit(["reserve", "0/1/0", "--allow", "no-msi", "--snapshot", host]);
     assertOneLineError(bridge, 65, /0\/1\/0 is a PCI-PCI bridge/);
     const unknown = await pptkit(["reserve", "7/0/0", "--snapshot", host]);
     assertOneLineError(unknown, 65, /no PCI device at 7\/0\/0/);
     const split = await pptkit(["reserve", "-3/0/0", "--snapshot", host]);
     assertOneLineError(split, 65, /belongs in a VM config/);
+    // --force is retired with a clear error that names the --allow to use (issue #15 point 1).
+    const force = await pptkit(["reserve", "0/31/2", "--force", "--snapshot", host]);
+    assertOneLineError(force, 64, /--force is retired: .* --allow/);
+    assert.match(force.stderr, /^hint: pptkit reserve --allow no-msi 0\/31\/2$/m);
+    const typo = await pptkit(["reserve", "0/31/2", "--allow", "no-mis", "--snapshot", host]);
+    assertOneLineError(typo, 64, /--allow: unknown risk "no-mis"/);
+    assert.match(typo.stderr, /did you mean --allow no-msi\?/);
     assert.equal(await Deno.readTextFile(`${host}/${LOADER}`), before, "nothing written");
-    const forced = await pptkit(["reserve", "0/31/2", "--force", "--snapshot", host]);
-    assert.equal(forced.code, 0, forced.stderr);
+    const allowed = await pptkit(["reserve", "0/31/2", "--allow", "no-msi", "--snapshot", host]);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stderr, /no-msi: 0\/31\/2 has neither MSI/, "the accepted risk is said");
     assert.match(
       await Deno.readTextFile(`${host}/${LOADER}`),
       /pptdevs="1\/0\/0 1\/0\/1 0\/31\/2"/,
@@ -419,7 +427,14 @@ interface ChangeDoc {
   dryRun: boolean;
   rebootNeeded: boolean;
   diff: string;
-  files: { path: string; before: string; after: string; diff: string; backup: string | null }[];
+  files: {
+    path: string;
+    before: string;
+    after: string;
+    diff: string;
+    backup: string | null;
+    history: string | null;
+  }[];
 }
 
 Deno.test("reserve --json reports changed, dryRun, files and rebootNeeded; a second run changed false", async () => {
@@ -437,12 +452,16 @@ Deno.test("reserve --json reports changed, dryRun, files and rebootNeeded; a sec
     assert.equal(d.dryRun, true);
     assert.equal(d.rebootNeeded, true);
     const after = before.replace('pptdevs="1/0/0 1/0/1"', 'pptdevs="1/0/0 1/0/1 3/0/0"');
+    // The timestamped copy of the previous file a real run would make (UTC, to the second).
+    const history = d.files[0].history!;
+    assert.match(history, /^\/var\/db\/pptkit\/backups\/boot\/loader\.conf\.pptkit-\d{8}-\d{6}$/);
     assert.deepEqual(d.files, [{
       path: "/boot/loader.conf",
       before,
       after,
       diff: human.stdout.replace("dry run: /boot/loader.conf not changed\n", ""),
       backup: "/boot/loader.conf.bak",
+      history,
     }]);
     assert.equal(await Deno.readTextFile(path), before, "a dry run writes nothing");
     assert.deepEqual([...Deno.readDirSync(`${host}/root/boot`)].map((e) => e.name), [
@@ -455,7 +474,9 @@ Deno.test("reserve --json reports changed, dryRun, files and rebootNeeded; a sec
     assert.equal(real.changed, true);
     assert.equal(real.dryRun, false);
     assert.equal(real.rebootNeeded, true);
-    assert.deepEqual(real.files, d.files);
+    const kept = real.files[0].history!;
+    assert.deepEqual(real.files, [{ ...d.files[0], history: kept }]);
+    assert.equal(await Deno.readTextFile(`${host}/root${kept}`), before, "the copy is exact");
     assert.equal(await Deno.readTextFile(path), after);
     assert.equal(await Deno.readTextFile(`${path}.bak`), before);
 
@@ -566,6 +587,32 @@ Deno.test("an error with --json also prints pptkit.error/1 on stdout; stderr unc
       findings: [],
     });
     await Deno.writeFile(`${host}/${LOADER}`, before);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("#15.6 the history keeps the original and the newest copies, at most MAX_HISTORY", async () => {
+  const { historyPath, keepHistory, MAX_HISTORY, stamp } = await import("../app/backups.ts");
+  const { SnapshotHost } = await import("../core/host/snapshot.ts");
+  const [dir, cleanup] = await scratch();
+  try {
+    await Deno.writeTextFile(`${dir}/pciconf.txt`, "");
+    const host = await SnapshotHost.open(dir);
+    const backups = "/var/db/pptkit/backups";
+    for (let i = 0; i < MAX_HISTORY + 3; i++) {
+      const path = await historyPath(host, backups, "/boot/loader.conf");
+      await keepHistory(host, backups, "/boot/loader.conf", path, `version ${i}\n`, 0o600);
+    }
+    const at = `${dir}/root${backups}/boot`;
+    const names = [...Deno.readDirSync(at)].map((e) => e.name);
+    assert.equal(names.length, MAX_HISTORY);
+    const texts = await Promise.all(names.map((n) => Deno.readTextFile(`${at}/${n}`)));
+    const kept = texts.map((t) => Number(t.split(" ")[1])).sort((a, b) => a - b);
+    // The original (0) and the newest ones; the copies in between went first.
+    assert.deepEqual(kept, [0, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert.equal((await Deno.stat(`${at}/${names[0]}`)).mode! & 0o777, 0o600, "the file's mode");
+    assert.equal(stamp(Date.UTC(2026, 10, 27, 2, 36, 2)), "20261127-023602");
   } finally {
     await cleanup();
   }

@@ -29,7 +29,8 @@ export type CaptureName =
   | "uname"
   | "ps"
   | "vmm"
-  | "cbsd";
+  | "cbsd"
+  | "netstat";
 
 /** The command line that produces each capture on a live host (and names it in snapshots). */
 export const CAPTURE_COMMANDS: Record<CaptureName, readonly string[]> = {
@@ -43,6 +44,8 @@ export const CAPTURE_COMMANDS: Record<CaptureName, readonly string[]> = {
   ps: ["ps", "-x", "-U", "0", "-ww", "-o", "pid,ppid,uid,etimes,comm,args"],
   vmm: ["ls", "/dev/vmm"],
   cbsd: ["cbsd", "bhyve-ppt", "mode=list"],
+  // The default route's interface: that NIC is host-critical (core/routes.ts).
+  netstat: ["netstat", "-rn"],
 };
 
 /** Commands pptkit may run besides the captures (DESIGN §14). */
@@ -95,6 +98,11 @@ export interface Host {
   readDir(path: string): Promise<string[] | null>;
   /** Facts about a path without following a final symlink; null when it does not exist. */
   stat(path: string): Promise<FileInfo | null>;
+  /**
+   * What a symbolic link at a host path points to, as written in the link; null when the path
+   * is not a symbolic link. (Optional until every host implements it.)
+   */
+  readLink?(path: string): Promise<string | null>;
   /**
    * Replaces a file atomically: temp file in the same directory, fsync, optional backup of the
    * previous contents, rename. Mode and owner of an existing file are kept. On any failure the

@@ -7,6 +7,7 @@
 
 import { ExitCode, PptkitError } from "../errors.ts";
 import { decoder, FileHost } from "./files.ts";
+import { readLinkAt } from "./links.ts";
 import { CAPTURE_COMMANDS, type CaptureName, type RunResult, type ToolName } from "./host.ts";
 
 /** The machine pptkit runs on. */
@@ -54,6 +55,10 @@ export class LiveHost extends FileHost {
       `pciconf ${args.join(" ")} failed: ${firstLine(full.stderr) || `exit ${full.code}`}`,
       "pciconf needs read access to /dev/pci; run pptkit as root",
     );
+  }
+
+  readLink(path: string): Promise<string | null> {
+    return Promise.resolve(readLinkAt(this.realPath(path)));
   }
 
   async run(tool: ToolName, args: readonly string[]): Promise<RunResult> {

@@ -7,8 +7,13 @@
 
 import { decoder } from "./files.ts";
 
-/** Environment variables pptkit reads (DESIGN §14: `NO_COLOR`, `PPTKIT_*`, `HOME`). */
-export function env(name: "NO_COLOR" | `PPTKIT_${string}` | "HOME"): string | undefined {
+/**
+ * Environment variables pptkit reads (DESIGN §14: `NO_COLOR`, `PPTKIT_*`, `HOME`; and for the
+ * terminal, `COLUMNS` and `TERM`). One the launcher does not grant reads as unset.
+ */
+export function env(
+  name: "NO_COLOR" | `PPTKIT_${string}` | "HOME" | "COLUMNS" | "TERM",
+): string | undefined {
   try {
     return Deno.env.get(name);
   } catch {

@@ -7,6 +7,7 @@
 import { ExitCode, PptkitError } from "../errors.ts";
 import { decoder, fileError, FileHost, joinPath, settle } from "./files.ts";
 import type { CaptureName, RunResult, ToolName } from "./host.ts";
+import { readLinkAt } from "./links.ts";
 
 /** A host frozen into a directory (DESIGN §5). */
 export class SnapshotHost extends FileHost {
@@ -74,6 +75,10 @@ export class SnapshotHost extends FileHost {
       throw fileError(e, "read", file);
     }
     return decoder.decode(bytes);
+  }
+
+  readLink(path: string): Promise<string | null> {
+    return Promise.resolve(readLinkAt(this.realPath(path)));
   }
 
   run(tool: ToolName, _args: readonly string[]): Promise<RunResult> {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PciAddress } from "../address.ts";
+import { formatBsf, type PciAddress } from "../address.ts";
 import { ExitCode, PptkitError } from "../errors.ts";
 import type { Finding } from "../findings.ts";
 import { amdviEnabled, tokenFinding, tunableNumber, vmmLoadedByLoader } from "./findings.ts";
@@ -19,6 +19,7 @@ import {
 } from "./kernel.ts";
 import {
   type AssignmentLine,
+  BOM,
   isWordChar,
   isWordStart,
   type LineEnd,
@@ -30,6 +31,7 @@ import {
 import { packPptdevs, type PptdevsLayout, pptdevsLayout, tokenKey } from "./packing.ts";
 import {
   AMDVI_TUNABLES,
+  type Assignment,
   duplicateFindings,
   effectiveAssignment,
   type LoaderValues,
@@ -67,6 +69,32 @@ export interface LoaderEdit {
    * manages, so it wins; `loader-conf-duplicate` (warn): the edit added a second assignment.
    */
   readonly findings: readonly Finding[];
+  /**
+   * The assignment in a file read after the target that keeps the request from taking effect
+   * (a device added is not reserved once every file is read, one released still is, vmm_load or
+   * AMD-Vi end up off); null when the request takes effect. The caller refuses such an edit:
+   * the value that counts is in that file.
+   */
+  readonly lostTo: Assignment | null;
+}
+
+/**
+ * Where the loader's pptdevs values live: the last file in loader order that sets (or tries to
+ * set) `pptdevs`, `pptdevs2` or `pptdevs3`, so that an edit there is the one that counts; null
+ * when no file does.
+ */
+export function pptdevsHome(files: readonly LoaderConf[]): string | null {
+  for (let f = files.length - 1; f >= 0; f--) {
+    for (const line of files[f].lines) {
+      if (
+        (line.kind === "assignment" || line.kind === "malformed") && line.key !== null &&
+        (PPTDEVS_VARIABLES as readonly string[]).includes(line.key)
+      ) {
+        return files[f].path;
+      }
+    }
+  }
+  return null;
 }
 
 /** The line end a file uses: CRLF when most of its lines end so, else LF. */
@@ -128,9 +156,10 @@ function newLine(key: string, value: string): string {
  * that does not exist yet). The current pptdevs values are what the loader has read once it has
  * read the target; the new ones come from {@linkcode packPptdevs}. Then:
  * - a changed `pptdevsN` is rewritten in the target's last `pptdevsN` line; a new one goes after
- *   the target's line of the variable before it, or at the top of the file; an emptied one is
- *   dropped (its trailing comment, if any, stays as a comment line), or set to `""` when an
- *   earlier line or file sets it too and would otherwise take over again;
+ *   the target's line of the variable before it, or at the top of the file (after the first
+ *   line of a file that starts with a byte order mark); an emptied one is dropped, with every
+ *   duplicate line of it in the target (a trailing comment stays as a comment line), or set to
+ *   `""` when an earlier file sets it too and would otherwise take over again;
  * - with devices to add, `vmm_load="YES"` is ensured; with `amdvi`, `hw.vmm.amdvi.enable=1`;
  *   new lines go at the top, in the guide's order (pptdevs, pptdevs2, pptdevs3, vmm_load, amdvi).
  * Written values are quoted, decimal B/S/F, single spaces, free of `"`, `\` and `$`.
@@ -162,6 +191,7 @@ export function editLoaderConf(
 
   const had = tokenKeys(current);
   const want = tokenKeys(layout);
+  const lostTo = lostAssignment(afterValues, later, request, wanted);
   return {
     path: target,
     changed: text !== oldText,
@@ -180,7 +210,56 @@ export function editLoaderConf(
       ),
       ...newDuplicates(allBefore, afterValues),
     ],
+    lostTo,
   };
+}
+
+/**
+ * The later file's assignment that undoes the request once every file is read (see
+ * {@linkcode LoaderEdit.lostTo}), or null.
+ */
+function lostAssignment(
+  after: LoaderValues,
+  later: ReadonlySet<string>,
+  request: LoaderEditRequest,
+  wanted: WantedValues,
+): Assignment | null {
+  const lastLater = (keys: readonly string[]) => {
+    let found: Assignment | null = null;
+    for (const key of keys) {
+      const a = effectiveAssignment(after, key);
+      if (
+        a !== undefined && later.has(a.file) && (found === null || isReadAfter(after, a, found))
+      ) {
+        found = a;
+      }
+    }
+    return found;
+  };
+  // A pptdevs variable the edit writes that a later file sets: the new value never counts.
+  const edited = lastLater(PPTDEVS_VARIABLES.filter((v) => wanted.edits.has(v)));
+  if (edited !== null) return edited;
+  const reserved = new Set(reservedDevices(after).map((d) => d.bsf));
+  if (
+    request.add.some((a) => !reserved.has(formatBsf(a) ?? "")) ||
+    request.remove.some((a) => reserved.has(formatBsf(a) ?? ""))
+  ) {
+    const a = lastLater(PPTDEVS_VARIABLES);
+    if (a !== null) return a;
+  }
+  if (request.add.length > 0 && !wanted.vmm && !vmmLoadedByLoader(after)) {
+    const a = lastLater(["vmm_load"]);
+    if (a !== null) return a;
+  }
+  if (request.amdvi && !amdviEnabled(after)) return lastLater(AMDVI_TUNABLES);
+  return null;
+}
+
+/** True when the loader reads assignment `a` after `b`. */
+function isReadAfter(values: LoaderValues, a: Assignment, b: Assignment): boolean {
+  const fa = values.files.indexOf(a.file);
+  const fb = values.files.indexOf(b.file);
+  return fa > fb || (fa === fb && a.line > b.line);
 }
 
 /** The devices a layout reserves, as B/S/F. */
@@ -308,22 +387,32 @@ function applyEdits(
         "fix or remove the line by hand (today it sets nothing), then run pptkit again",
       );
     }
-    // Other accepted assignments of the variable are earlier ones: dropping this line would
-    // bring them back, so an emptied variable is then set to "" instead.
-    const earlier = assigned.length > 1;
-    if (value === "" && !earlier) {
-      if (line.comment === null) dropped.add(i);
-      else texts[i] = line.text.slice(0, skipBlanks(line.text, 0)) + line.comment;
+    // An emptied variable is removed: every line of the target that sets it goes (a duplicate
+    // would come back otherwise). Only when an earlier file sets it too is it set to "" instead,
+    // since that file's value would take over again.
+    const earlierFile = assigned.some((a) => a.file !== target);
+    if (value === "" && !earlierFile) {
+      for (const a of assigned) {
+        const j = conf.lines.findIndex((l) => l.number === a.line);
+        const dup = conf.lines[j];
+        if (dup.kind !== "assignment") continue;
+        if (dup.comment === null) dropped.add(j);
+        else texts[j] = dup.text.slice(0, skipBlanks(dup.text, 0)) + dup.comment;
+      }
     } else {
       texts[i] = withValue(line, value);
     }
   }
 
-  // Assemble: top block, then every kept line followed by what goes after it.
+  // Assemble: top block, then every kept line followed by what goes after it. A file that
+  // starts with a UTF-8 byte order mark keeps it byte for byte: the top block goes after its
+  // first line, which the loader reads with the mark (lines.ts).
   const out: { text: string; eol: LineEnd; isNew: boolean }[] = [];
-  for (const text of top) out.push({ text, eol, isNew: true });
+  const bomFirst = conf.lines.length > 0 && conf.lines[0].text.startsWith(BOM);
+  if (!bomFirst) { for (const text of top) out.push({ text, eol, isNew: true }); }
   conf.lines.forEach((line, i) => {
     if (!dropped.has(i)) out.push({ text: texts[i], eol: line.eol, isNew: false });
+    if (i === 0 && bomFirst) { for (const text of top) out.push({ text, eol, isNew: true }); }
     for (const text of after.get(i) ?? []) out.push({ text, eol, isNew: true });
   });
   for (let i = 0; i < out.length - 1; i++) if (out[i].eol === "") out[i].eol = eol;

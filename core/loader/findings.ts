@@ -18,7 +18,7 @@ import {
 import { PptkitError } from "../errors.ts";
 import type { Finding } from "../findings.ts";
 import { LOADER_CONF } from "../paths.ts";
-import { joinAnd } from "../text.ts";
+import { editDistance, joinAnd, words } from "../text.ts";
 import {
   droppedAtBoot,
   isCleanToken,
@@ -29,7 +29,7 @@ import {
   type ReservedDevice,
   reservedDevices,
 } from "./kernel.ts";
-import { isBlank, skipBlanks } from "./lines.ts";
+import { BOM, isBlank, skipBlanks } from "./lines.ts";
 import {
   AMDVI_TUNABLES,
   type Assignment,
@@ -40,15 +40,7 @@ import {
 
 /** Collapses blanks to single spaces: the value a user with tabs or double spaces meant. */
 function singleSpaced(value: string): string {
-  const out: string[] = [];
-  let i = 0;
-  while (i < value.length) {
-    while (i < value.length && isBlank(value.charCodeAt(i))) i++;
-    const start = i;
-    while (i < value.length && !isBlank(value.charCodeAt(i))) i++;
-    if (i > start) out.push(value.slice(start, i));
-  }
-  return out.join(" ");
+  return words(value, isBlank).join(" ");
 }
 
 /** The hint address.ts gives for a token it cannot read as B/S/F, if any. */
@@ -80,17 +72,24 @@ export function tokenFinding(variable: string, a: Assignment, token: KernelToken
       fix: "remove it, or write the device's B/S/F as pciconf -l shows it",
     };
   }
-  // Blanks other than a single space do not separate tokens: what the user meant is the
-  // token cut at every blank.
-  const meant = singleSpaced(token.text);
+  // Only a single space separates tokens: what the user meant is the token cut at every
+  // blank, comma or semicolon (`1/0/0,1/0/1` means both devices, not 1/0/0 alone).
+  const meant = singleSpaced(token.text.replaceAll(",", " ").replaceAll(";", " "));
   if (meant.includes(" ")) {
     const got = token.address === null ? null : formatBsf(token.address)!;
     const lost = readPptdevsValue(meant).filter((t) => t.address !== null)
       .map((t) => formatBsf(t.address!)!).filter((b) => b !== got);
+    const separator = token.text.includes(",")
+      ? "a comma"
+      : token.text.includes(";")
+      ? "a semicolon"
+      : token.text.includes("\t")
+      ? "a tab"
+      : "a blank other than a space";
     return {
       ...base,
       level: lost.length > 0 || got === null ? "error" : "warn",
-      message: `${where}: a tab is not a separator: the kernel ` +
+      message: `${where}: ${separator} is not a separator: the kernel ` +
         (got === null
           ? (lost.length > 0
             ? `reads one bad token, so it never sees ${joinAnd(lost)}`
@@ -152,7 +151,8 @@ export function pptdevsFindings(values: LoaderValues): Finding[] {
       level: "error",
       code: "pptdevs-syntax",
       message: `the loader rejects this ${r.key} line (${r.reason}): it sets nothing`,
-      fix: `write it as ${r.key}="1/0/0 2/0/0": decimal B/S/F in double quotes, single spaces`,
+      fix: r.text.startsWith(BOM) ? BOM_FIX : `write it as ${r.key}="1/0/0 2/0/0": decimal ` +
+        "B/S/F in double quotes, single spaces",
       file: r.file,
       line: r.line,
     });
@@ -227,6 +227,82 @@ export function pptdevsFindings(values: LoaderValues): Finding[] {
       fix: lost.length > 0
         ? `move the devices into pptdevs, pptdevs2 or pptdevs3: pptkit reserve ${lost.join(" ")}`
         : `remove the ${key} line`,
+      file: a.file,
+      line: a.line,
+    });
+  }
+  return out;
+}
+
+/** How to get rid of a byte order mark, with FreeBSD's own tools. */
+const BOM_FIX = "save the file without the byte order mark (its first 3 bytes, EF BB BF; " +
+  "see them with: head -c 3 FILE | hexdump -C)";
+
+/**
+ * `loader-conf-bom`: a line the loader rejects because a UTF-8 byte order mark starts it, when
+ * it would set a variable other than pptdevs (pptdevsFindings reports those).
+ */
+export function bomFindings(values: LoaderValues): Finding[] {
+  return values.rejected.filter((r) =>
+    r.text.startsWith(BOM) && r.key !== null && !r.key.startsWith("pptdev")
+  ).map((r) => ({
+    level: "warn",
+    code: "loader-conf-bom",
+    message: `the loader rejects this ${r.key} line: a UTF-8 byte order mark starts it, ` +
+      `so ${r.key} is not set`,
+    fix: BOM_FIX,
+    file: r.file,
+    line: r.line,
+  }));
+}
+
+/** The variables pptkit reads, for "did you mean". */
+const KNOWN_VARIABLES: readonly string[] = [
+  ...PPTDEVS_VARIABLES,
+  "vmm_load",
+  "hw.vmm.amdvi.enable",
+  "hw.vmm.amdvi_enable",
+];
+
+/** A variable name that is one slip away from one pptkit reads: case, a `_`/`.`/`-`, a typo. */
+function meantVariable(key: string): string | undefined {
+  if (KNOWN_VARIABLES.includes(key) || key.startsWith("pptdev")) return undefined;
+  const bare = (k: string) =>
+    k.toLowerCase().replaceAll("_", "").replaceAll(".", "").replaceAll("-", "");
+  return KNOWN_VARIABLES.find((k) => bare(k) === bare(key)) ??
+    KNOWN_VARIABLES.find((k) => key.length >= 5 && editDistance(key.toLowerCase(), k) === 1);
+}
+
+/**
+ * `loader-conf-typo`: a variable the loader sets but nothing reads, that is one slip away from
+ * one that matters (`PPTDEVS`, `ppt_devs`, `vmm_laod`): loader variables are case-sensitive and
+ * spelled exactly, so the line does nothing.
+ */
+export function typoFindings(values: LoaderValues): Finding[] {
+  const out: Finding[] = [];
+  const seen = new Set<string>();
+  const places = [
+    ...[...values.assignments.values()].map((list) => list[list.length - 1]),
+    ...values.rejected.filter((r) => r.key !== null),
+  ];
+  for (const a of places) {
+    const key = a.key!;
+    const meant = meantVariable(key);
+    if (meant === undefined || seen.has(key)) continue;
+    seen.add(key);
+    const devices = "value" in a && meant.startsWith("pptdevs")
+      ? readPptdevsValue(a.value).filter((t) => t.address !== null).map((t) =>
+        formatBsf(t.address!)!
+      )
+      : [];
+    out.push({
+      level: "warn",
+      code: "loader-conf-typo",
+      message: `${key} is not a variable the kernel or the loader reads ` +
+        `(did you mean ${meant}?): the line does nothing`,
+      fix: devices.length > 0
+        ? `remove the line and reserve the devices: pptkit reserve ${devices.join(" ")}`
+        : `rename it to ${meant}, spelled exactly (loader variables are case-sensitive)`,
       file: a.file,
       line: a.line,
     });

@@ -28,6 +28,7 @@ export type LineEnd = "\n" | "\r\n" | "";
 
 /** Why the loader rejects a line ("Malformed line" at boot). */
 export type LineProblem =
+  | "byte-order-mark"
   | "unterminated-quote"
   | "unquoted-value"
   | "empty-value"
@@ -135,8 +136,20 @@ function malformed(key: string | null, problem: LineProblem, reason: string): Cl
   return { kind: "malformed", key, problem, reason };
 }
 
+/**
+ * The UTF-8 byte order mark (U+FEFF, bytes EF BB BF). The loader's patterns read bytes: the mark
+ * is neither a blank nor a name character, so a line that starts with it matches none of them
+ * ("Malformed line"). The file keeps it byte for byte (edit.ts).
+ */
+export const BOM = "\uFEFF";
+
 /** Reads one line the way `config.parse` does. */
 function classifyLine(text: string): Classified {
+  if (text.startsWith(BOM)) {
+    const rest = classifyLine(text.slice(BOM.length));
+    const key = rest.kind === "assignment" || rest.kind === "malformed" ? rest.key : null;
+    return malformed(key, "byte-order-mark", "a UTF-8 byte order mark starts the line");
+  }
   let i = skipBlanks(text, 0);
   if (i === text.length) return { kind: "blank" };
   if (text.charCodeAt(i) === 35) return { kind: "comment" };

@@ -30,6 +30,7 @@ import {
   property,
 } from "../jsonc.ts";
 import { joinPath } from "../paths.ts";
+import { nearest } from "../text.ts";
 import {
   checkVmName,
   configFinding,
@@ -124,15 +125,19 @@ export function parseNativeConfig(text: string, file: string, vm: string): VmCon
     return { ...empty, findings };
   }
   for (const [key, keyNode] of properties(doc.root)) {
-    if (!KNOWN_KEYS.includes(key)) {
-      findings.push(configFinding(
-        file,
-        at(doc, keyNode),
-        `unknown key "${key}"`,
-        `known keys: ${KNOWN_KEYS.join(", ")}`,
-        "warn",
-      ));
-    }
+    if (KNOWN_KEYS.includes(key)) continue;
+    // A misspelled "passthru" would leave the VM without its devices: an error, not a warning.
+    const near = nearest(key.toLowerCase(), KNOWN_KEYS);
+    findings.push(configFinding(
+      file,
+      at(doc, keyNode),
+      near === undefined
+        ? `unknown key "${key}"`
+        : `unknown key "${key}" (did you mean "${near}"?)` +
+          (near === "passthru" ? ": the VM would start without its devices" : ""),
+      near === undefined ? `known keys: ${KNOWN_KEYS.join(", ")}` : `rename it to "${near}"`,
+      near === "passthru" && property(doc.root, "passthru") === undefined ? "error" : "warn",
+    ));
   }
   const optionsNode = property(doc.root, "options");
   const options = optionsNode === undefined ? {} : readOptions(doc, optionsNode, findings);
