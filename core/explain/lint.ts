@@ -11,7 +11,7 @@
  */
 
 import { formatLabel, parseAddress, type PciAddress } from "../address.ts";
-import type { Finding, FindingCode } from "../findings.ts";
+import { type Finding, type FindingCode, sortFindings } from "../findings.ts";
 import type { Inventory } from "../inventory.ts";
 import { parseRelease } from "../loader/order.ts";
 import type { PluginHooks } from "../plugins/api.ts";
@@ -244,15 +244,12 @@ function deviceFindings(command: BhyveCommand, host: LintHost): Finding[] {
       }: no device is called ${p.name} now (Passthru device ${p.name} not found)`,
       fix: "name the device by B/S/F: ppt unit numbers change between boots",
     }));
-  // A bridge can never be on ppt(4): "reserve it" would be wrong advice.
-  const bridges = new Set(
-    verdict.findings.filter((f) => f.code === "not-endpoint").map((f) => f.device),
-  );
+  // Worst first; the engine already leaves out not-on-ppt where the device's own error (a
+  // bridge, no MSI) is the reason, since "reserve it" would be wrong advice there.
   return [
     ...missing,
-    ...verdict.findings.filter((f) =>
-      DEVICE_CODES.has(f.code) && f.level !== "info" &&
-      !(f.code === "not-on-ppt" && bridges.has(f.device))
+    ...sortFindings(
+      verdict.findings.filter((f) => DEVICE_CODES.has(f.code) && f.level !== "info"),
     ).map((f) => {
       const { vm: _vm, file: _file, line: _line, ...rest } = f;
       return rest;
