@@ -53,7 +53,10 @@ export type FindingCode =
   | "slot-moved"
   | "vm-config"
   | "plugin"
-  | "quirk";
+  | "quirk"
+  | "guest-slot-range"
+  | "not-wired"
+  | "wrapper-layout";
 
 export interface Finding {
   readonly level: Level;

@@ -88,9 +88,25 @@ const GUIDE_HOST = parsePciconf(
   ].join("\n"),
 ).devices;
 
-/** A Hoster vm_config.json holding the guide's line verbatim. */
+/**
+ * A Hoster vm_config.json holding the guide's line verbatim, in a VM as `hoster vm deploy`
+ * makes it (one NIC, disk0.img and the cloud-init seed.iso): Hoster puts its NIC, disks and
+ * VNC framebuffer at 2 to 5, so passthru starts at 6, as the guide shows.
+ */
 function guideVm(line: string): VmConfig {
-  const text = `{\n    "memory": "8G",\n    ${line}\n    "vnc_port": 5901\n}\n`;
+  const text = `{
+    "memory": "8G",
+    "loader": "uefi",
+    "networks": [{ "network_adaptor_type": "virtio-net", "network_bridge": "internal",
+      "network_mac": "58:9c:fc:0b:1e:03" }],
+    "disks": [
+      { "disk_type": "nvme", "disk_location": "internal", "disk_image": "disk0.img" },
+      { "disk_type": "ahci-cd", "disk_location": "internal", "disk_image": "seed.iso" }
+    ],
+    ${line}
+    "vnc_port": 5901
+}
+`;
   return parseHosterVmConfig(text, "/zroot/vm/test-vm-1/vm_config.json", "test-vm-1");
 }
 
