@@ -193,7 +193,7 @@ Deno.test("vm-bhyve: the smallest change: reorder a card's functions, re-pin a p
   const pins = plan("pins-only-graphics");
   assert.equal(formatPlan(pins, "vm-bhyve"), 'passthru0="2/0/0=6:0"\npassthru1="2/0/1=6:1"\n');
   assert.match(formatPlan(pins, "layout"), /\* -s 0:6:0,passthru,2\/0\/0 +passthru0\n/);
-  assert.match(formatPlan(pins, "layout"), /  -s 0:7:0,fbuf,tcp=0\.0\.0\.0:5910 +graphics\n/);
+  assert.match(formatPlan(pins, "layout"), / {2}-s 0:7:0,fbuf,tcp=0\.0\.0\.0:5910 +graphics\n/);
   // A ninth function on the same host bus gets a slot of its own by a pin.
   assert.match(formatPlan(plan("nine-functions-one-bus"), "vm-bhyve"), /passthru8="5\/1\/0=7:0"/);
   // Already right: the config's lines.
