@@ -49,6 +49,18 @@ function shape(arg: string): string {
   return m === null ? arg : `${m[1]},${m[2]}`;
 }
 
+/** Asserts that a layout puts every device of the plan where the plan says. */
+function assertPlaced(layout: GuestLayout, plan: Plan, what: string, bus0 = false): void {
+  const at = entryAddresses(layout);
+  for (const p of plan.placements) {
+    assert.deepEqual(at.get(addressKey(p.address)), {
+      bus: bus0 ? 0 : p.bus,
+      slot: p.slot,
+      function: p.function,
+    }, `${what}: ${p.bsf}`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // vm-bhyve
 
@@ -153,15 +165,7 @@ Deno.test("vm-bhyve: plan --format vm-bhyve read back gives the planned slots, f
     const lines = formatPlan(plan, "vm-bhyve");
     // Put the lines into the config in place of its passthru lines, as the finding says.
     const kept = f.text.split("\n").filter((l) => !l.startsWith("passthru")).join("\n");
-    const back = vmBhyveVm(f, `${kept}\n${lines}`);
-    const at = entryAddresses(vmBhyveRun(back));
-    for (const p of plan.placements) {
-      assert.deepEqual(at.get(addressKey(p.address)), {
-        bus: p.bus,
-        slot: p.slot,
-        function: p.function,
-      }, `${name}: ${p.bsf}`);
-    }
+    assertPlaced(vmBhyveRun(vmBhyveVm(f, `${kept}\n${lines}`)), plan, name);
     // The plan is what vm-bhyve runs: nothing pptkit plans is linted as wrong.
     assert.deepEqual(
       layoutLint(plan.layout, { vm: name, file: null, fix: undefined })
@@ -247,14 +251,7 @@ Deno.test("Hoster: plan --format hoster read back gives the planned slots", () =
     for (const key of Object.keys(config)) if (key.toLowerCase() === "passthru") delete config[key];
     config.passthru = JSON.parse(formatPlan(plan, "hoster"));
     const layout = hosterRun(hosterVm(name, JSON.stringify(config)));
-    const at = entryAddresses(layout);
-    for (const p of plan.placements) {
-      assert.deepEqual(at.get(addressKey(p.address)), {
-        bus: p.bus,
-        slot: p.slot,
-        function: p.function,
-      }, `${name}: ${p.bsf}`);
-    }
+    assertPlaced(layout, plan, name);
     assert.deepEqual(layoutLint(layout, { vm: name, file: null, fix: undefined }), [], name);
   }
   assert.ok(planned >= 10, `only ${planned}`);
@@ -398,14 +395,7 @@ Deno.test("bhyve-config: plan --format bhyve-config read back as bhyve reads it 
   const plan = planVm(vm, DEVICES);
   const layout = bhyveConfigLayout(formatPlan(plan, "bhyve-config"), vm.passthru);
   assert.equal(layout.wired, true);
-  const at = entryAddresses(layout);
-  for (const p of plan.placements) {
-    assert.deepEqual(at.get(addressKey(p.address)), {
-      bus: 0,
-      slot: p.slot,
-      function: p.function,
-    }, p.bsf);
-  }
+  assertPlaced(layout, plan, "bhyve-config", true);
   assert.deepEqual(layoutLint(layout, { vm: "v", file: null, fix: undefined }), []);
 });
 

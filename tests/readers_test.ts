@@ -23,6 +23,7 @@ import { vmBhyveLayout, vmBhyvePassthru } from "../core/slots/wrappers/vm_bhyve.
 /** A host of in-memory files and captures. */
 function memHost(files: Record<string, string>, captures: Record<string, string> = {}) {
   return {
+    kind: "snapshot" as const,
     readText: (p: string) => Promise.resolve(files[p] ?? null),
     readDir: (p: string) => {
       const prefix = p.endsWith("/") ? p : p + "/";
@@ -255,13 +256,13 @@ Deno.test("Hoster: a type error hides the VM from Hoster; FixVmConfig's strings 
 });
 
 Deno.test("Hoster: /usr/local/etc/hoster, and a replica is no user of its devices here", async () => {
-  const vm = (name: string, parent: string) =>
+  const vm = (parent: string) =>
     JSON.stringify({ parent_host: parent, loader: "uefi", passthru: ["1/0/0"] });
   const host = memHost({
     [HOSTER_VM]: '{"active_datasets": ["zroot/vm-encrypted"]}',
     "/etc/rc.conf": 'hostname="node1"\n',
-    "/zroot/vm-encrypted/here/vm_config.json": vm("here", "node1"),
-    "/zroot/vm-encrypted/copy/vm_config.json": vm("copy", "node2"),
+    "/zroot/vm-encrypted/here/vm_config.json": vm("node1"),
+    "/zroot/vm-encrypted/copy/vm_config.json": vm("node2"),
   });
   const scan = await readHosterVms(host, config());
   assert.deepEqual(scan.vms.map((v) => [v.vm, v.inactive ?? "active"]), [

@@ -199,15 +199,11 @@ export function fitPlan(
     case "vm-bhyve": {
       const settings = vmBhyvePassthru(guest, request.entries);
       const proposal = proposeVmBhyve(guest, settings, units, options);
-      const layout = withFile(proposal.run.layout, request.file);
       if (!proposal.ok) findings.push(cannotFit(request, "vm-bhyve"));
       else if (proposal.changed) findings.push(fitted(request, "vm-bhyve", "--format vm-bhyve"));
-      return {
-        layout,
-        addresses: entryAddresses(layout),
-        change: { kind: "vm-bhyve", changed: proposal.changed, settings: proposal.settings },
-        findings,
-      };
+      const { changed, settings: proposed } = proposal;
+      const change = { kind: "vm-bhyve" as const, changed, settings: proposed };
+      return placed(withFile(proposal.run.layout, request.file), change, findings);
     }
     case "hoster": {
       const items = hosterPassthru(guest, request.entries);
@@ -229,13 +225,8 @@ export function fitPlan(
             : fitted(request, "Hoster", "--format hoster"),
         );
       }
-      const layout = withFile(proposal.layout, request.file);
-      return {
-        layout,
-        addresses: entryAddresses(layout),
-        change: { kind: "hoster", changed: proposal.changed, items: proposal.items },
-        findings,
-      };
+      const change = { kind: "hoster" as const, changed: proposal.changed, items: proposal.items };
+      return placed(withFile(proposal.layout, request.file), change, findings);
     }
     case "cbsd": {
       const layout = cbsdLayout(guest, request.entries, request.vm);
@@ -250,9 +241,18 @@ export function fitPlan(
           } do not share one slot as in pptkit's plan`,
         });
       }
-      return { layout, addresses: entryAddresses(layout), change: null, findings };
+      return placed(layout, null, findings);
     }
   }
+}
+
+/** The fitted plan of a layout the wrapper builds: each entry where the layout puts it. */
+function placed(
+  layout: GuestLayout,
+  change: WrapperChange | null,
+  findings: Finding[],
+): FittedPlan {
+  return { layout, addresses: entryAddresses(layout), change, findings };
 }
 
 /** The plan needs a change to the wrapper's config (a wrapper that places it as is: none). */

@@ -298,13 +298,17 @@ export async function readLastStart(
  * of its last start. `found` is false when CBSD is absent.
  */
 export async function readCbsdVms(
-  host: Pick<Host, "capture" | "readText">,
+  host: Pick<Host, "capture" | "readText" | "kind">,
 ): Promise<VmScan & { found: boolean }> {
   const { workdir, origin } = await cbsdWorkdir(host);
   const db = `${workdir}/var/db/local.sqlite`;
   const findings: Finding[] = [];
   let scan: VmScan | null = null;
-  const table = await host.capture("cbsd-bhyveppt", db).catch(() => null);
+  // CBSD does not run without cbsd_workdir in rc.conf ("no workdir"): on a live host without
+  // it there is no table to ask sqlite3 for (a snapshot says what it captured).
+  const table = origin === null && host.kind === "live"
+    ? null
+    : await host.capture("cbsd-bhyveppt", db).catch(() => null);
   if (table !== null) scan = parseBhyveppt(table, bhyvepptSource(db));
   if (scan === null) {
     const text = await host.capture("cbsd").catch(() => null);

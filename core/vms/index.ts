@@ -19,7 +19,7 @@ import { checkVmName, VM_SOURCES, type VmConfig, type VmSource } from "./types.t
 import { readVmBhyveVm, readVmBhyveVms } from "./vm_bhyve.ts";
 
 /** What the readers need of a host: files, directories and the CBSD listing. */
-export type VmHost = Pick<Host, "readText" | "readDir" | "capture">;
+export type VmHost = Pick<Host, "readText" | "readDir" | "capture" | "kind">;
 
 /** What one source contributed to a scan. */
 export interface SourceStatus {

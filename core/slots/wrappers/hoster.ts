@@ -110,7 +110,7 @@ export function hosterLayout(
   }
   slot++;
   if (!guest.disableXhci && (guest.loader === "bios" || guest.loader === "uefi")) {
-    emit(`${slot}:0,xhci,tablet`, "disable_xhci");
+    emit(`${slot}:0,xhci,tablet`, "xhci");
   }
   if (guest.loader !== "bios" && guest.loader !== "uefi") {
     notes.push({
