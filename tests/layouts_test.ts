@@ -23,7 +23,7 @@ import { parseHosterVmConfig } from "../core/vms/hoster.ts";
 import { parseNativeConfig } from "../core/vms/native.ts";
 import type { VmConfig } from "../core/vms/types.ts";
 import { parseVmBhyveConfig, type VmBhyvePlace } from "../core/vms/vm_bhyve.ts";
-import { FIXTURES } from "./helpers.ts";
+import { copyDir, DEMO, FIXTURES, LAUNCHER, pptkit, scratch } from "./helpers.ts";
 
 const LAYOUTS = `${FIXTURES}/layouts`;
 const DEVICES = parsePciconf(Deno.readTextFileSync(`${LAYOUTS}/pciconf.txt`)).devices;
@@ -474,4 +474,45 @@ Deno.test("formats libvirt and bmd: hostdev elements with guest addresses, bmd's
     "# pptkit plan gpu: bmd puts each device in a guest slot of its own at function 0, after " +
       "its disks and NICs\npassthru = 1/0/0, 1/0/1, 6/0/130;\n# 1/0/0: bmd cannot pass rom=/r/p600.rom\n",
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// plan on a terminal
+
+const HAS_SCRIPT = await new Deno.Command("script", {
+  args: ["-V"],
+  stdout: "null",
+  stderr: "null",
+})
+  .output().then((o) => o.success, () => false);
+
+Deno.test({
+  name: "plan on a terminal shows the whole -s list the wrapper runs; a pipe gets the args alone",
+  ignore: !HAS_SCRIPT,
+  async fn() {
+    const [dir, cleanup] = await scratch();
+    try {
+      await copyDir(DEMO, `${dir}/demo`);
+      const args = `plan test-vm-1 --snapshot ${dir}/demo`;
+      const tty = await new Deno.Command("script", {
+        args: ["-qec", `stty cols 120 rows 50; exec ${LAUNCHER} ${args}`, "/dev/null"],
+        env: { PPTKIT_DENO: Deno.execPath(), NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "piped",
+      }).output();
+      const text = new TextDecoder().decode(tty.stdout).replaceAll("\r\n", "\n");
+      assert.match(text, /^-S -s 5:0,passthru,1\/0\/0 -s 5:1,passthru,1\/0\/1\n/);
+      assert.match(text, /Hoster runs VM test-vm-1 with \(HosterCore GenerateBhyveStartCmd\):/);
+      assert.match(
+        text,
+        /\n {2}-s 4:0,fbuf,tcp=0\.0\.0\.0:5901,w=800,h=600,password=<secret> +vnc_port\n/,
+      );
+      assert.match(text, /\n\* -s 5:1,passthru,1\/0\/1 +passthru\[1\]\n/);
+      const piped = await pptkit(args.split(" "));
+      assert.equal(piped.stdout, "-S -s 5:0,passthru,1/0/0 -s 5:1,passthru,1/0/1\n");
+      assert.doesNotMatch(piped.stderr, /runs VM/);
+    } finally {
+      await cleanup();
+    }
+  },
 });

@@ -21,7 +21,7 @@ import { formatSelector } from "../address.ts";
 import type { Finding } from "../findings.ts";
 import type { DeviceOptions } from "../vms/types.ts";
 import type { Placement } from "./allocate.ts";
-import { passthruLines, renderLayout } from "./layout.ts";
+import { renderLayout } from "./layout.ts";
 import { placementArg } from "./layouts.ts";
 import type { Plan } from "./plan.ts";
 /** The output formats of `pptkit plan --format`. */
@@ -202,9 +202,7 @@ export function formatPlan(
     case "args":
       return planArgs(plan) + "\n";
     case "layout":
-      return passthruLines(plan.layout).length === 0 && plan.layout.lines.length === 0
-        ? ""
-        : renderLayout(plan.layout, plan.vm);
+      return plan.layout.lines.length === 0 ? "" : renderLayout(plan.layout, plan.vm);
     case "libvirt":
       return libvirtXml(plan);
     case "bmd":

@@ -28,7 +28,7 @@ import type { Finding } from "../findings.ts";
 import type { Host } from "../host/host.ts";
 import { compareText, lines } from "../text.ts";
 import type { CbsdGuest, CbsdLastStart, CbsdPpt } from "./guest.ts";
-import { lastAssignment, readShAssignments } from "./sh.ts";
+import { readRcConf, readShAssignments } from "./sh.ts";
 import {
   configFinding,
   duplicateEntries,
@@ -261,17 +261,15 @@ export function parseBhyveppt(text: string, file: string): VmScan | null {
 export async function cbsdWorkdir(
   host: Pick<Host, "readText">,
 ): Promise<{ workdir: string; origin: string | null }> {
-  let text: string | null = null;
-  try {
-    text = await host.readText("/etc/rc.conf");
-  } catch {
-    text = null;
-  }
-  const found = text === null ? null : lastAssignment(readShAssignments(text), "cbsd_workdir");
+  const found = await readRcConf(
+    (path) => host.readText(path).catch(() => null),
+    ["/etc/rc.conf"],
+    "cbsd_workdir",
+  );
   if (found === null || found.expands || found.value === "") {
     return { workdir: CBSD_DEFAULT_WORKDIR, origin: null };
   }
-  return { workdir: found.value.replace(/\/+$/, ""), origin: `/etc/rc.conf:${found.line}` };
+  return { workdir: found.value.replace(/\/+$/, ""), origin: found.origin };
 }
 
 /** Reads a VM's `jails-system/VM/bhyve.conf`, the bus map of its last start; null when none. */
@@ -295,10 +293,11 @@ export async function readLastStart(
 
 /**
  * Reads CBSD's VMs: the bhyveppt table through sqlite3, else the listing; each with the bus map
- * of its last start. `found` is false when CBSD is absent.
+ * of its last start (`only`: just that VM). `found` is false when CBSD is absent.
  */
 export async function readCbsdVms(
   host: Pick<Host, "capture" | "readText" | "kind">,
+  only?: string,
 ): Promise<VmScan & { found: boolean }> {
   const { workdir, origin } = await cbsdWorkdir(host);
   const db = `${workdir}/var/db/local.sqlite`;
@@ -325,6 +324,7 @@ export async function readCbsdVms(
   }
   const vms: VmConfig[] = [];
   for (const vm of scan.vms) {
+    if (only !== undefined && vm.vm !== only) continue;
     const lastStart = await readLastStart(host, workdir, vm.vm, findings);
     const guest = vm.guest as CbsdGuest;
     vms.push({ ...vm, guest: { ...guest, lastStart } });

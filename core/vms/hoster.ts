@@ -41,7 +41,7 @@ import {
 } from "../jsonc.ts";
 import { joinPath } from "../paths.ts";
 import type { HosterDisk, HosterGuest, HosterNic, HosterShare } from "./guest.ts";
-import { lastAssignment, readShAssignments } from "./sh.ts";
+import { readRcConf } from "./sh.ts";
 import {
   checkVmName,
   configFinding,
@@ -402,17 +402,12 @@ export function parseHosterVmConfig(
 
 /** This host's name as Hoster compares it (kern.hostname, from rc.conf `hostname`), or null. */
 export async function hostName(host: Pick<Host, "readText">): Promise<string | null> {
-  let name: string | null = null;
-  for (const file of ["/etc/rc.conf", "/etc/rc.conf.local"]) {
-    let text: string | null;
-    try {
-      text = await host.readText(file);
-    } catch {
-      continue;
-    }
-    const found = text === null ? null : lastAssignment(readShAssignments(text), "hostname");
-    if (found !== null && !found.expands) name = found.value.trim();
-  }
+  const found = await readRcConf(
+    (path) => host.readText(path).catch(() => null),
+    ["/etc/rc.conf", "/etc/rc.conf.local"],
+    "hostname",
+  );
+  const name = found === null || found.expands ? "" : found.value.trim();
   return name === "" ? null : name;
 }
 

@@ -145,3 +145,31 @@ export function lastAssignment(
   for (const a of assignments) if (a.name === name) found = a;
   return found;
 }
+
+/** A setting of rc.conf files, read in order, the last assignment winning. */
+export interface RcValue {
+  readonly value: string;
+  /** `/etc/rc.conf:7`. */
+  readonly origin: string;
+  readonly expands: boolean;
+}
+
+/**
+ * The value rc.conf files leave in `name` (the last assignment of the last file that sets it);
+ * null when none does. `readText` decides what an unreadable file is.
+ */
+export async function readRcConf(
+  readText: (path: string) => Promise<string | null>,
+  files: readonly string[],
+  name: string,
+): Promise<RcValue | null> {
+  let found: RcValue | null = null;
+  for (const file of files) {
+    const text = await readText(file);
+    const last = text === null ? null : lastAssignment(readShAssignments(text), name);
+    if (last !== null) {
+      found = { value: last.value, origin: `${file}:${last.line}`, expands: last.expands };
+    }
+  }
+  return found;
+}

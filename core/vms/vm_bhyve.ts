@@ -34,7 +34,7 @@ import type { Host } from "../host/host.ts";
 import { joinPath } from "../paths.ts";
 import { lines } from "../text.ts";
 import type { ConfValue, VmBhyveFork, VmBhyveGuest } from "./guest.ts";
-import { lastAssignment, readShAssignments } from "./sh.ts";
+import { lastAssignment, readRcConf, readShAssignments } from "./sh.ts";
 import {
   checkVmName,
   configFinding,
@@ -381,13 +381,14 @@ export async function vmBhyveDirs(
   let spec: string | null = config.vmBhyve.vmDir;
   let origin: string | null = spec === null ? null : (config.file ?? "pptkit.jsonc");
   if (spec === null) {
-    for (const file of RC_CONF_FILES) {
-      const text = await readWhileScanning(host, file, findings);
-      const found = text === null ? null : parseRcConfVmDir(text);
-      if (found !== null) {
-        spec = found.value;
-        origin = `${file}:${found.line}`;
-      }
+    const found = await readRcConf(
+      (path) => readWhileScanning(host, path, findings),
+      RC_CONF_FILES,
+      "vm_dir",
+    );
+    if (found !== null) {
+      spec = found.value;
+      origin = found.origin;
     }
   }
   if (spec === null || spec.length === 0) return { dirs: [], stores: [], origin: null, findings };
@@ -431,11 +432,11 @@ export async function readVmBhyveVm(
 ): Promise<VmConfig | null> {
   checkVmName(vm);
   const where = await vmBhyveDirs(host, config);
-  const fork = await vmBhyveFork(host);
   for (const store of where.stores) {
     const file = vmConfPath(store.path, vm);
     const text = await host.readText(file);
-    if (text !== null) return parseVmBhyveConfig(text, file, vm, placeOf(where, store, fork));
+    if (text === null) continue;
+    return parseVmBhyveConfig(text, file, vm, placeOf(where, store, await vmBhyveFork(host)));
   }
   return null;
 }
