@@ -91,6 +91,17 @@ function vmBhyveFixture(name: string, fork: VmBhyveFork | null = "freebsd"): VmB
   };
 }
 
+/** The place of a guest on the datastores of fixtures/vms (zfs:zroot/vm, the directory /fast/vm). */
+function placeOf(ds: string): VmBhyvePlace {
+  return {
+    dsPath: ds,
+    dsDataset: ds === "/zroot/vm" ? "zroot/vm" : null,
+    vmDir: "/zroot/vm",
+    fork: null,
+    mountpoint: null,
+  };
+}
+
 function vmBhyveVm(f: VmBhyveFixture, text = f.text): VmConfig {
   return parseVmBhyveConfig(text, `${f.place.dsPath}/${f.name}/${f.name}.conf`, f.name, f.place);
 }
@@ -184,6 +195,47 @@ Deno.test("vm-bhyve: plan --format vm-bhyve read back gives the planned slots, f
   }
   assert.ok(planned >= 28, `only ${planned} fixtures planned`);
   assert.ok(changed >= 4 && left >= 20, `${changed} changed, ${left} left alone`);
+});
+
+Deno.test("vm-bhyve: the guests of fixtures/vms and fixtures/verdict read back as planned too", () => {
+  const devices = parsePciconf(Deno.readTextFileSync(`${FIXTURES}/vms/pciconf.txt`)).devices;
+  const guests = [
+    ["vms", "/zroot/vm", "win10"],
+    ["vms", "/zroot/vm", "nic"],
+    ["vms", "/fast/vm", "fbsd"],
+    ["verdict", "/zroot/vm", "pinned"],
+  ];
+  const results: string[] = [];
+  for (const [tree, ds, name] of guests) {
+    const file = `${ds}/${name}/${name}.conf`;
+    const text = Deno.readTextFileSync(`${FIXTURES}/${tree}/vm-bhyve/root${file}`);
+    const place = { ...placeOf(ds), fork: "freebsd" as const };
+    const vm = parseVmBhyveConfig(text, file, name, place);
+    let plan: Plan;
+    try {
+      plan = planVm(vm, devices);
+    } catch (e) {
+      results.push(`${name}: ${(e as Error).message}`);
+      continue;
+    }
+    const lines = formatPlan(plan, "vm-bhyve");
+    const kept = text.split("\n").filter((l) => !l.startsWith("passthru")).join("\n");
+    assertPlaced(
+      vmBhyveRun(parseVmBhyveConfig(`${kept}\n${lines}`, file, name, place)),
+      plan,
+      name,
+    );
+    results.push(`${name}: ${lines.trim().replaceAll("\n", " ")}`);
+  }
+  assert.deepEqual(results, [
+    // Pinned at 7, where vm-bhyve puts fbuf: re-pinned at 6, where its passthru starts.
+    'win10: passthru0="2/0/0=6:0" passthru0_options="rom=/zroot/vm/.config/gp107.rom" ' +
+    'passthru1="2/0/1=6:1"',
+    'nic: passthru0="6/0/0" passthru1="6/0/1"',
+    'fbsd: passthru0="4/0/0" passthru1="4/0/1" passthru1_options="rom=/fast/vm/.config/qla.rom,bootindex=1"',
+    "pinned: VM pinned: guest slot 8 has 1/0/1=8:1 pinned but no function 0: the guest would " +
+    "not see the slot",
+  ]);
 });
 
 Deno.test("vm-bhyve: the smallest change: reorder a card's functions, re-pin a pin that collides", () => {
