@@ -54,8 +54,10 @@ export type FindingCode =
   | "vm-config"
   | "plugin"
   | "quirk"
-  | "guest-slot-range"
+  // the lint of the whole -s list a VM runs with (core/slots/layout.ts)
   | "not-wired"
+  | "guest-slot-range"
+  | "guest-slot-syntax"
   | "wrapper-layout";
 
 export interface Finding {

@@ -187,7 +187,9 @@ function problemFinding(
   subject: LintSubject,
 ): Finding {
   const runner = layout.runner;
-  const fix = subject.fix === undefined ? {} : { fix: subject.fix };
+  // pptkit's change to the passthru lines fixes only what a passthru line is part of.
+  const ours = "device" in p ? p.device.passthru !== null : p.devices.some((d) => d.passthru);
+  const fix = subject.fix === undefined || !ours ? {} : { fix: subject.fix };
   const error = (code: FindingCode, message: string, at: SlotLine, own?: string): Finding => ({
     level: "error",
     code,
@@ -198,7 +200,7 @@ function problemFinding(
   switch (p.kind) {
     case "slot-field":
       return error(
-        "guest-slot-range",
+        "guest-slot-syntax",
         `${runner} passes -s ${redact(p.device.arg)}, whose slot bhyve cannot read ` +
           '("Invalid PCI slot info field")',
         p.device,
