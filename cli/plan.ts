@@ -94,6 +94,13 @@ a different card at the same host address is refused until --reset-slots.`,
   async run(ctx) {
     const name = ctx.args[0];
     const bhyveArgs = ctx.args.slice(1);
+    // A bhyve command line is options first (bhyve-run's "-c 2 -m 4G -s ..."), after --.
+    if (bhyveArgs.length > 0 && !bhyveArgs[0].startsWith("-")) {
+      throw usageError(
+        `plan: unexpected argument "${bhyveArgs[0]}"`,
+        `give one VM; a bhyve command line goes after --: pptkit plan ${name} -- -s 4,...`,
+      );
+    }
     const format = (ctx.global.json ? "json" : ctx.options.format ?? "args") as PlanFormat;
     if (!PLAN_FORMATS.includes(format)) {
       throw usageError(

@@ -36,6 +36,7 @@
 import type { Finding } from "../../findings.ts";
 import type { VmBhyveFork, VmBhyveGuest } from "../../vms/guest.ts";
 import type { Entry } from "../../vms/types.ts";
+import { VM_BHYVE_RUN } from "../../vms/vm_bhyve.ts";
 import { type GuestLayout, redact, type SlotLine, slotLine } from "../layout.ts";
 
 /** One `passthruN` as vm-bhyve reads it. */
@@ -313,6 +314,18 @@ export function vmBhyveLayout(
   }
   if (passthru.length > 0) next();
   normalize();
+  const withOptions = passthru.findIndex((p) => p.options !== "");
+  if (guest.fork === null && withOptions >= 0) {
+    const p = passthru[withOptions];
+    notes.push({
+      level: "info",
+      code: "vm-config",
+      message: `passthru${withOptions}_options reaches bhyve with freebsd/vm-bhyve (since ` +
+        "e61c1d7, 2025-09) only; churchers/vm-bhyve ignores it, and pptkit cannot tell which " +
+        `one runs here (${VM_BHYVE_RUN} is not readable)`,
+      ...(p.line === undefined ? {} : { line: p.line }),
+    });
+  }
   if (fork === "churchers") {
     for (const [n, p] of passthru.entries()) {
       if (p.options === "") continue;
