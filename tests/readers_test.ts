@@ -305,3 +305,33 @@ Deno.test("CBSD: the table is preferred to the listing; the workdir comes from r
   );
   assert.equal((await readCbsdVms(memHost({}))).found, false);
 });
+
+Deno.test("CBSD: a VM name that is no path component reads no bhyve.conf", async () => {
+  const read: string[] = [];
+  const host = {
+    kind: "snapshot" as const,
+    readText: (p: string) => {
+      read.push(p);
+      return Promise.resolve(null);
+    },
+    capture: (name: string) =>
+      Promise.resolve(name === "cbsd-bhyveppt" ? '[{"ppt":"1/0/0","jname":"../../etc"}]\n' : null),
+  };
+  const scan = await readCbsdVms(host);
+  assert.deepEqual(scan.vms.map((v) => v.vm), ["../../etc"]);
+  assert.ok(read.every((p) => !p.includes("..")), read.join(" "));
+  // cbsd_workdir must be an absolute path: it becomes sqlite3's argument.
+  const asked: (string | undefined)[] = [];
+  const odd = {
+    kind: "live" as const,
+    readText: (p: string) =>
+      Promise.resolve(p === "/etc/rc.conf" ? 'cbsd_workdir="-init x"\n' : null),
+    capture: (_name: string, path?: string) => {
+      asked.push(path);
+      return Promise.resolve(null);
+    },
+  };
+  assert.equal((await readCbsdVms(odd)).found, false);
+  // Not set as an absolute path: on a live host CBSD is not set up, sqlite3 is not asked.
+  assert.deepEqual(asked, [undefined]);
+});

@@ -30,6 +30,7 @@ import { compareText, lines } from "../text.ts";
 import type { CbsdGuest, CbsdLastStart, CbsdPpt } from "./guest.ts";
 import { readRcConf, readShAssignments } from "./sh.ts";
 import {
+  checkVmName,
   configFinding,
   duplicateEntries,
   type Entry,
@@ -266,7 +267,8 @@ export async function cbsdWorkdir(
     ["/etc/rc.conf"],
     "cbsd_workdir",
   );
-  if (found === null || found.expands || found.value === "") {
+  // Only an absolute path: the database path goes to sqlite3 as an argument.
+  if (found === null || found.expands || !found.value.startsWith("/")) {
     return { workdir: CBSD_DEFAULT_WORKDIR, origin: null };
   }
   return { workdir: found.value.replace(/\/+$/, ""), origin: found.origin };
@@ -325,7 +327,16 @@ export async function readCbsdVms(
   const vms: VmConfig[] = [];
   for (const vm of scan.vms) {
     if (only !== undefined && vm.vm !== only) continue;
-    const lastStart = await readLastStart(host, workdir, vm.vm, findings);
+    // The name becomes a path component of jails-system/VM/bhyve.conf.
+    const safe = (() => {
+      try {
+        checkVmName(vm.vm);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    const lastStart = safe ? await readLastStart(host, workdir, vm.vm, findings) : null;
     const guest = vm.guest as CbsdGuest;
     vms.push({ ...vm, guest: { ...guest, lastStart } });
   }
