@@ -51,7 +51,8 @@ export const SAMPLE_CONFIG =
   // (skips both). A VM is <mountpoint>/<vm>/vm_config.json.
   // "hoster": {
   //   "configDirs": ["/opt/hoster-core/config_files", "/opt/hoster/config_files",
-  //     "/usr/local/hoster", "/etc/hoster", "/root/hoster/config_files"],
+  //     "/usr/local/etc/hoster", "/usr/local/hoster", "/etc/hoster",
+  //     "/root/hoster/config_files"],
   //   "datasets": ["zroot/vm-encrypted", "zroot/vm-unencrypted"],
   //   "vmDirs": ["/zroot/vm-encrypted"],
   // },

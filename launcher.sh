@@ -81,7 +81,7 @@ write_paths="$write_paths,/boot/loader.conf.lock,/boot/loader.conf.local"
 write_paths="$write_paths,/boot/loader.conf.local.tmp,/boot/loader.conf.local.bak"
 write_paths="$write_paths,/boot/loader.conf.local.lock,/boot/loader.conf.d"
 write_paths="$write_paths,/var/db/pptkit,/var/run/pptkit"
-run_commands="pciconf,acpidump,kenv,sysctl,kldstat,ps,devctl,uname,cbsd"
+run_commands="pciconf,acpidump,kenv,sysctl,kldstat,ps,devctl,uname,cbsd,sqlite3"
 env_names="NO_COLOR,PPTKIT_*,HOME"
 # The user id only: community plugin files must belong to root or to the user running pptkit.
 sys_names="uid"

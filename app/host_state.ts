@@ -47,7 +47,7 @@ import { defaultRouteInterfaces } from "../core/routes.ts";
 import type { PluginRegistry } from "../core/plugins/registry.ts";
 import { judgeHost, withPluginFindings, withVerdicts } from "../core/verdict.ts";
 import { loadVmConfig, loadVmConfigs } from "../core/vms/index.ts";
-import type { VmConfig } from "../core/vms/types.ts";
+import { resolveNamed, type VmConfig } from "../core/vms/types.ts";
 import { computeUsage } from "../core/vms/usage.ts";
 import { hostPlugins, loadingWarnings } from "./plugins.ts";
 /**
@@ -250,8 +250,11 @@ export async function loadHostState(
 ): Promise<HostState> {
   const running = await readRunningVms(host);
   const locks = await readLocksOrNone(host, config.runDir);
-  const { vms, findings } = await readVmConfigs(host, config, running, options);
+  const read = await readVmConfigs(host, config, running, options);
+  const { findings } = read;
   const facts = await loadHostFacts(host, { slots: options.slots });
+  // Entries named by device name (vm-bhyve's ppt2) are resolved against the listing.
+  const vms = read.vms.map((v) => resolveNamed(v, facts.listing.devices, host.description));
   const usage = computeUsage(facts.listing.devices, vms, running.names);
   const usageFindings = new Map<string, readonly Finding[]>();
   for (const [key, u] of usage.byDevice) {

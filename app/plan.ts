@@ -12,9 +12,10 @@ import type { Finding } from "../core/findings.ts";
 import type { Host } from "../core/host/host.ts";
 import type { Plan } from "../core/slots/plan.ts";
 import { parseSlotMap, renderSlotMap, slotMapChanged } from "../core/slots/slot_map.ts";
+import { type BhyveCommand, configFilesOf } from "../core/slots/wrappers/bhyve.ts";
 import { judgeVm, requestOf } from "../core/verdict.ts";
 import { loadVmConfig } from "../core/vms/index.ts";
-import { requireUsable, type VmSource } from "../core/vms/types.ts";
+import { requireUsable, resolveNamed, type VmSource } from "../core/vms/types.ts";
 import { loadHostState } from "./host_state.ts";
 import { hostPlugins, loadingWarnings } from "./plugins.ts";
 
@@ -27,6 +28,23 @@ export interface PlanRequest {
   readonly usedSlots?: readonly number[];
   /** Forget the saved guest addresses (after a card swap). */
   readonly resetSlots: boolean;
+  /**
+   * The bhyve command line (without the VM name) the plan goes into: `plan VM -- ARGS`, what
+   * bhyve-run passes. Its `-s` slots are left free, its `-k` files are read.
+   */
+  readonly bhyveArgs?: readonly string[];
+}
+
+/** The bhyve command line with its `-k` files read (an unreadable one is null). */
+async function bhyveCommand(host: Host, args: readonly string[]): Promise<BhyveCommand> {
+  const files = new Map<string, string | null>();
+  for (const file of configFilesOf(args)) {
+    if (files.has(file)) continue;
+    // A relative path is bhyve-run's working directory, which pptkit does not know.
+    const text = file.startsWith("/") ? await host.readText(file).catch(() => null) : null;
+    files.set(file, text);
+  }
+  return { args, files };
 }
 
 /** A plan and every finding about the VM behind it. */
@@ -44,17 +62,25 @@ export async function planOnHost(
   config: PptkitConfig,
   request: PlanRequest,
 ): Promise<PlanResult> {
-  const vm = requireUsable(await loadVmConfig(host, config, request.vm, request.wrapper));
-  // Only the host slots the VM uses (siblings included, for the plugins) are parsed.
+  const read = requireUsable(await loadVmConfig(host, config, request.vm, request.wrapper));
+  // Only the host slots the VM uses (siblings included, for the plugins) are parsed; a device
+  // named by its unit (ppt2) needs the whole listing.
+  const named = (read.named ?? []).length > 0;
   const state = await loadHostState(host, config, {
     vms: "none",
-    slots: vm.passthru.map((e) => e.address),
+    slots: named ? undefined : read.passthru.map((e) => e.address),
   });
+  const vm = requireUsable(
+    resolveNamed(read, state.inventory.devices.map((d) => d.device), host.description),
+  );
+  const command = request.bhyveArgs === undefined || request.bhyveArgs.length === 0
+    ? null
+    : await bhyveCommand(host, request.bhyveArgs);
   const plugins = await hostPlugins(host, config);
   const mapPath = slotMapPath(config, vm.vm);
   const savedText = request.resetSlots ? null : await host.readText(mapPath);
   const saved = savedText === null ? null : parseSlotMap(savedText, mapPath);
-  const verdict = judgeVm(requestOf(vm), {
+  const verdict = judgeVm({ ...requestOf(vm), command }, {
     inventory: state.inventory,
     plugins,
     ownership: null,

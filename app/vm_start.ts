@@ -15,7 +15,14 @@ import type { Inventory } from "../core/inventory.ts";
 import { DEFAULT_STALE_AFTER_SECONDS } from "../core/ownership/locks.ts";
 import { judgeVm, type VmRequest, type VmVerdict } from "../core/verdict.ts";
 import { loadVmConfig } from "../core/vms/index.ts";
-import { checkVmName, type Entry, requireUsable, type VmSource } from "../core/vms/types.ts";
+import {
+  checkVmName,
+  type Entry,
+  requireUsable,
+  resolveNamed,
+  type VmConfig,
+  type VmSource,
+} from "../core/vms/types.ts";
 import { type HostState, loadHostState, type VmScope } from "./host_state.ts";
 import { hostPlugins, loadingWarnings } from "./plugins.ts";
 
@@ -33,6 +40,8 @@ interface VmSpec {
   readonly file: string | null;
   readonly tokens: readonly { readonly token: AddressToken; readonly entry: Entry | null }[];
   readonly findings: readonly Finding[];
+  /** The VM's config, when it comes from one (its wrapper's layout, names to resolve). */
+  readonly config?: VmConfig;
 }
 
 /** Reads the VM's devices: `--devices`, or its config (66 unknown VM, 65 / 78 a broken one). */
@@ -63,13 +72,31 @@ export async function readVmSpec(
     vm,
     source: found.source,
     file: found.file,
-    tokens: found.passthru.map((entry) => ({ token: entry.token, entry })),
+    tokens: [
+      ...found.passthru.map((entry) => ({ token: entry.token, entry })),
+      ...(found.named ?? []).map((n) => ({ token: n.token, entry: null })),
+    ],
     findings: found.findings,
+    config: found,
   };
 }
 
 /** The spec as the engine's request: device names resolved; a name no device has is a finding. */
 function requestOf(spec: VmSpec, inventory: Inventory): VmRequest {
+  if (spec.config !== undefined) {
+    // A config's names (vm-bhyve's ppt2) are resolved in the config's own order.
+    const devices = inventory.devices.map((d) => d.device);
+    const resolved = resolveNamed(spec.config, devices, inventory.hostDescription);
+    return {
+      vm: spec.vm,
+      source: spec.source,
+      file: spec.file,
+      entries: resolved.passthru,
+      findings: resolved.findings,
+      guest: resolved.guest ?? null,
+      ...(resolved.inactive === undefined ? {} : { inactive: resolved.inactive }),
+    };
+  }
   const entries: Entry[] = [];
   const findings: Finding[] = [...spec.findings];
   spec.tokens.forEach(({ token, entry }, i) => {

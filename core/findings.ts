@@ -71,7 +71,9 @@ export type FindingCode =
   | "sriov-vf"
   | "loader-conf-typo"
   | "loader-conf-bom"
-  | "still-used";
+  | "still-used"
+  // the lint of the whole -s list a VM runs with (core/slots/layout.ts)
+  | "wrapper-layout";
 
 export interface Finding {
   readonly level: Level;

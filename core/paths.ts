@@ -31,6 +31,7 @@ export const LOADER_CONF_LOCAL = "/boot/loader.conf.local";
 export const HOSTER_CONFIG_DIRS: readonly string[] = [
   "/opt/hoster-core/config_files",
   "/opt/hoster/config_files",
+  "/usr/local/etc/hoster",
   "/usr/local/hoster",
   "/etc/hoster",
   "/root/hoster/config_files",

@@ -8,8 +8,9 @@
  * 2. each device: on this host (`unknown-device`), on ppt(4) (`not-on-ppt`), and everything the
  *    inventory knows about it (eligibility, `conflict`, ...);
  * 3. its guest layout: the plugins group the entries, the allocator places them (a slot rule
- *    that cannot be met is an error), and the layout the VM's wrapper builds itself is judged
- *    by the same rules (core/slots/layouts.ts);
+ *    that cannot be met is an error), and the whole `-s` list the VM runs with is linted by the
+ *    same rules: the one its wrapper builds from the config as written (vm-bhyve, Hoster, CBSD:
+ *    core/slots/layouts.ts), else the plan's (with the bhyve command line it goes into);
  * 4. the plugins' prestart checks, and their cautions about each device (inspect) as warnings:
  *    a report about the hardware never vetoes a start by itself;
  * 5. with `ownership` (the start checks of hook prestart and check --vm): the host's IOMMU, and
@@ -41,7 +42,7 @@ import { deviceLabel, type PciDevice } from "./pciconf.ts";
 import type { GroupEntry, PluginHooks, VmUser } from "./plugins/api.ts";
 import { pluginContext } from "./plugins/context.ts";
 import { SlotError, slotErrorFinding } from "./slots/allocate.ts";
-import { wrapperLayoutFindings } from "./slots/layouts.ts";
+import { asWrittenLayout, lintLayout } from "./slots/layouts.ts";
 import {
   entriesOnHost,
   groupEntries,
@@ -49,6 +50,8 @@ import {
   planGroups,
   type PlanOptions,
 } from "./slots/plan.ts";
+import type { BhyveCommand } from "./slots/wrappers/bhyve.ts";
+import type { GuestConfig } from "./vms/guest.ts";
 import { type Entry, VM_SOURCES, type VmConfig, type VmSource } from "./vms/types.ts";
 
 /** What a VM asks for: its devices, from its config or `--devices`. */
@@ -61,6 +64,12 @@ export interface VmRequest {
   readonly entries: readonly Entry[];
   /** What the config reader (or the name resolution) found. */
   readonly findings: readonly Finding[];
+  /** What the config says about the wrapper's own devices (its layout is linted). */
+  readonly guest?: GuestConfig | null;
+  /** The bhyve command line the plan goes into (`plan VM -- ARGS`, bhyve-run). */
+  readonly command?: BhyveCommand | null;
+  /** Why its wrapper does not run the VM on this host (a Hoster replica). */
+  readonly inactive?: string;
 }
 
 /** Who holds devices right now: the facts of a start check. */
@@ -219,6 +228,14 @@ export function judgeVm(request: VmRequest, ctx: VerdictContext): VmVerdict {
     }
   }
   findings.push(...request.findings.map(about));
+  if (request.inactive !== undefined) {
+    findings.push(about({
+      level: "info",
+      code: "vm-config",
+      message: `VM ${vm} does not run on this host: ${request.inactive}`,
+      ...(request.file === null ? {} : { file: request.file }),
+    }));
+  }
 
   const found: InventoryDevice[] = [];
   const seen = new Set<string>();
@@ -422,7 +439,9 @@ function layoutFindings(
     planError = slotErrorFinding(e);
     out.push(planError);
   }
-  out.push(...wrapperLayoutFindings(request));
+  const written = asWrittenLayout(request);
+  const runs = written ?? plan?.layout ?? null;
+  if (runs !== null) out.push(...lintLayout(request, runs));
   return { layout: out, plan, planError, grouped: entries };
 }
 
@@ -552,6 +571,8 @@ export function requestOf(config: VmConfig): VmRequest {
     file: config.file,
     entries: config.passthru,
     findings: config.findings,
+    guest: config.guest ?? null,
+    ...(config.inactive === undefined ? {} : { inactive: config.inactive }),
   };
 }
 

@@ -257,6 +257,7 @@ Deno.test("unknown options and missing values are usage errors (64) for every co
       ["plan", "vm", "--format"],
       ["plan", "vm", "--format", "yaml"],
       ["plan", "vm", "--first-slot", "40"],
+      ["plan", "vm", "vm2"],
       ["hook", "prestart", "--wrapper", "proxmox", "vm"],
       ["hook", "restart", "vm"],
       ["explain", "--verbose-please"],

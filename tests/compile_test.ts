@@ -56,7 +56,9 @@ Deno.test("compile: the permissions are the launcher's defaults, flag for flag",
       "--allow-sys",
     ]);
     assert.ok(
-      flags.includes("--allow-run=pciconf,acpidump,kenv,sysctl,kldstat,ps,devctl,uname,cbsd"),
+      flags.includes(
+        "--allow-run=pciconf,acpidump,kenv,sysctl,kldstat,ps,devctl,uname,cbsd,sqlite3",
+      ),
     );
     assert.ok(!flags.some((f) => f.startsWith("--allow-net")));
   } finally {

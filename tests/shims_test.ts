@@ -223,7 +223,8 @@ Deno.test("bhyve-run: plan, prestart, bhyve with the plan before the VM name, po
     });
     assert.equal(r.code, 3, r.stderr);
     assert.deepEqual(r.calls, [
-      "pptkit plan vm1 --format args",
+      // The plan is given the command line, so it leaves the slots of its -s free.
+      "pptkit plan vm1 --format args -- -c 2 -m 4G -s 0,hostbridge",
       "pptkit hook prestart -- vm1",
       "bhyve -c 2 -m 4G -s 0,hostbridge -S -s 6:0,passthru,1/0/0 -s 6:1,passthru,1/0/1 vm1",
       "pptkit hook poststop -- vm1",
@@ -246,6 +247,28 @@ Deno.test("bhyve-run with PPTKIT_DEVICES builds simple -S -s arguments itself", 
       "bhyve -H -S -s 7:0,passthru,1/0/0 -s 7:1,passthru,1/0/1 -s 8:0,passthru,3/0/0 vm1",
       "pptkit hook poststop -- vm1",
     ]);
+    // The -s slots of the command line stay free: 6 and 7 are taken, 0:8:1 leaves 8 taken too.
+    const around = await shim(
+      dir,
+      "bhyve-run",
+      [
+        "-s",
+        "6,virtio-blk,/vm/a.img",
+        "-s7:0,virtio-net,tap0",
+        "-s",
+        "0:8:1,hda",
+        "-s",
+        "1:9:0,x",
+        "vm1",
+      ],
+      { PPTKIT_DEVICES: "1/0/0,1/0/1,3/0/0" },
+    );
+    assert.equal(around.code, 0, around.stderr);
+    assert.equal(
+      around.calls[1],
+      "bhyve -s 6,virtio-blk,/vm/a.img -s7:0,virtio-net,tap0 -s 0:8:1,hda -s 1:9:0,x -S " +
+        "-s 9:0,passthru,1/0/0 -s 9:1,passthru,1/0/1 -s 10:0,passthru,3/0/0 vm1",
+    );
     const bad = await shim(dir, "bhyve-run", ["vm1"], { PPTKIT_DEVICES: "pci0:1:0:0" });
     assert.equal(bad.code, 64);
     assert.match(bad.stderr, /bad device "pci0:1:0:0" in PPTKIT_DEVICES/);
@@ -307,7 +330,7 @@ for (
       );
       await Deno.chmod(`${bin}/bhyve`, 0o755);
       const out = await new Deno.Command(`${HOOKS}/bhyve-run`, {
-        args: ["-H", "-s", "0,hostbridge", "vm1"],
+        args: ["-H", "-s", "0,hostbridge", "-s", "6,virtio-blk,/vm/vm1.img", "vm1"],
         env: {
           PATH: `${bin}:${Deno.env.get("PATH")}`,
           PPTKIT: LAUNCHER,
@@ -321,7 +344,9 @@ for (
       assert.equal(out.code, 1, new TextDecoder().decode(out.stderr));
       assert.equal(
         await Deno.readTextFile(`${dir}/bhyve.args`),
-        "-H -s 0,hostbridge -S -s 6:0,passthru,1/0/0 -s 6:1,passthru,1/0/1 vm1\n",
+        // Slot 6 is the disk's: the devices go to 7, with the plan and with PPTKIT_DEVICES.
+        "-H -s 0,hostbridge -s 6,virtio-blk,/vm/vm1.img -S -s 7:0,passthru,1/0/0 " +
+          "-s 7:1,passthru,1/0/1 vm1\n",
       );
       assert.equal(await Deno.readTextFile(`${dir}/locks.during`), "0:1:0:0.lock\n0:1:0:1.lock\n");
       const after = [...Deno.readDirSync(`${snap}/root/var/run/pptkit`)].map((e) => e.name);

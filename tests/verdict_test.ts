@@ -12,6 +12,47 @@ import { loadVmConfigs } from "../core/vms/index.ts";
 import { copyDir, DEMO, exists, FIXTURES, pptkit, type RunResult, scratch } from "./helpers.ts";
 
 const VMS = `${FIXTURES}/vms`;
+const LAYOUTS = `${FIXTURES}/layouts`;
+
+/** The wrappers' own fixtures (fixtures/layouts) on their hosts: a few of each kind. */
+const LAYOUT_VMS: Record<string, readonly string[]> = {
+  "vm-bhyve": ["windows-uefi-gpu-audio", "pins-only-graphics", "nine-functions-one-bus"],
+  hoster: ["gpu-audio-vm", "dash-split-vm", "replica-vm"],
+};
+
+/** A snapshot of each wrapper's layout fixtures over fixtures/layouts/pciconf.txt. */
+async function layoutSnapshots(dir: string, out: Map<string, string>): Promise<void> {
+  for (const wrapper of ["vm-bhyve", "hoster", "cbsd"]) {
+    const snap = `${dir}/layouts-${wrapper}`;
+    await Deno.mkdir(`${snap}/root/etc`, { recursive: true });
+    await Deno.copyFile(`${LAYOUTS}/pciconf.txt`, `${snap}/pciconf.txt`);
+    await Deno.copyFile(`${DEMO}/acpidump.txt`, `${snap}/acpidump.txt`);
+    if (wrapper === "cbsd") {
+      await copyDir(`${LAYOUTS}/cbsd/root`, `${snap}/root`);
+      await Deno.copyFile(`${LAYOUTS}/cbsd/bhyveppt.json`, `${snap}/cbsd-bhyveppt.txt`);
+    } else if (wrapper === "vm-bhyve") {
+      await Deno.writeTextFile(
+        `${snap}/root/etc/rc.conf`,
+        'vm_enable="YES" vm_dir="zfs:zroot/vm"\n',
+      );
+      for (const vm of LAYOUT_VMS[wrapper]) {
+        await copyDir(`${LAYOUTS}/vm-bhyve/${vm}`, `${snap}/root/zroot/vm/${vm}`);
+      }
+    } else {
+      await Deno.writeTextFile(`${snap}/root/etc/rc.conf`, 'hostname="hoster-node-01"\n');
+      const conf = `${snap}/root/usr/local/etc/hoster`;
+      await Deno.mkdir(conf, { recursive: true });
+      await Deno.writeTextFile(
+        `${conf}/host_config.json`,
+        '{ "active_datasets": ["zroot/vm-encrypted"] }\n',
+      );
+      for (const vm of LAYOUT_VMS[wrapper]) {
+        await copyDir(`${LAYOUTS}/hoster/${vm}`, `${snap}/root/zroot/vm-encrypted/${vm}`);
+      }
+    }
+    out.set(`layouts-${wrapper}`, snap);
+  }
+}
 
 /** A finding as JSON, the parts this test compares. */
 interface FindingDoc {
@@ -24,7 +65,9 @@ interface FindingDoc {
 /**
  * The snapshots: the demo host, and one host per wrapper of fixtures/vms plus the cases of
  * fixtures/verdict (one host per wrapper, so VM names do not clash across wrappers), each over
- * fixtures/vms/pciconf.txt with the demo's ACPI tables.
+ * fixtures/vms/pciconf.txt with the demo's ACPI tables; and one host per wrapper of the
+ * wrappers' own layout fixtures (fixtures/layouts), where vm-bhyve's, Hoster's and CBSD's own
+ * devices decide the slots.
  */
 async function snapshots(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -44,6 +87,7 @@ async function snapshots(dir: string): Promise<Map<string, string>> {
     await Deno.writeTextFile(`${snap}/root/usr/local/etc/pptkit/pptkit.jsonc`, config);
     out.set(wrapper, snap);
   }
+  await layoutSnapshots(dir, out);
   return out;
 }
 

@@ -98,7 +98,7 @@ export abstract class FileHost implements Host {
     this.listings.clear();
   }
 
-  abstract capture(name: CaptureName): Promise<string | null>;
+  abstract capture(name: CaptureName, path?: string): Promise<string | null>;
   abstract run(tool: ToolName, args: readonly string[]): Promise<RunResult>;
 
   readText(path: string): Promise<string | null> {

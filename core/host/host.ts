@@ -30,7 +30,11 @@ export type CaptureName =
   | "ps"
   | "vmm"
   | "cbsd"
-  | "netstat";
+  | "netstat"
+  | "cbsd-bhyveppt";
+
+/** The query of the `cbsd-bhyveppt` capture: every column the table has, in attach order. */
+export const CBSD_BHYVEPPT_QUERY = "SELECT * FROM bhyveppt ORDER BY rowid;";
 
 /** The command line that produces each capture on a live host (and names it in snapshots). */
 export const CAPTURE_COMMANDS: Record<CaptureName, readonly string[]> = {
@@ -46,6 +50,8 @@ export const CAPTURE_COMMANDS: Record<CaptureName, readonly string[]> = {
   cbsd: ["cbsd", "bhyve-ppt", "mode=list"],
   // The default route's interface: that NIC is host-critical (core/routes.ts).
   netstat: ["netstat", "-rn"],
+  // CBSD's passthru table, read with the sqlite3 CBSD depends on; DB is the capture's path.
+  "cbsd-bhyveppt": ["sqlite3", "-readonly", "-batch", "-json", "DB", CBSD_BHYVEPPT_QUERY],
 };
 
 /** Commands pptkit may run besides the captures (DESIGN §14). */
@@ -90,8 +96,10 @@ export interface Host {
    * One capture's text. `pciconf` is required: its absence throws (69 on a live host without
    * pciconf, 66 for a snapshot without pciconf.txt). Every other capture is optional and is null
    * when it cannot be had (command missing or failing, file absent): the fact is then unknown.
+   * `path` is the host path of the file a capture reads (`cbsd-bhyveppt`: the database; under
+   * `--root DIR` it is looked up below DIR); a snapshot holds the output and ignores it.
    */
-  capture(name: CaptureName): Promise<string | null>;
+  capture(name: CaptureName, path?: string): Promise<string | null>;
   /** Reads a UTF-8 text file at a host path; null when it does not exist. */
   readText(path: string): Promise<string | null>;
   /** Names in a directory, sorted; null when the directory does not exist. */

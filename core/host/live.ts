@@ -20,7 +20,7 @@ export class LiveHost extends FileHost {
     this.description = root === "/" ? "this host" : `this host (files under ${root})`;
   }
 
-  async capture(name: CaptureName): Promise<string | null> {
+  async capture(name: CaptureName, path?: string): Promise<string | null> {
     if (name === "vmm") {
       // Deno grants nothing under /dev without --allow-all, which the launcher never gives:
       // there the running VMs come from ps alone (bhyve's "bhyve: NAME" process titles).
@@ -31,8 +31,11 @@ export class LiveHost extends FileHost {
         return null;
       }
     }
-    const [cmd, ...args] = CAPTURE_COMMANDS[name];
-    if (name === "pciconf") return await this.pciconf(args);
+    const [cmd, ...listed] = CAPTURE_COMMANDS[name];
+    if (name === "pciconf") return await this.pciconf(listed);
+    if (name === "cbsd-bhyveppt" && path === undefined) return null;
+    // The database is a host file: under --root DIR it lives below DIR.
+    const args = listed.map((a) => a === "DB" && path !== undefined ? this.realPath(path) : a);
     const result = await runCommand(cmd, args);
     return result !== null && result.code === 0 ? result.stdout : null;
   }

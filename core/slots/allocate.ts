@@ -76,6 +76,8 @@ export interface AllocateOptions {
 
 /** Where one entry goes in the guest. */
 export interface Placement extends GuestAddress {
+  /** The guest bus: 0, unless a wrapper's own devices fill it (vm-bhyve moves on to bus 1). */
+  readonly bus: number;
   /** Position of the entry in the VM's passthru list. */
   readonly index: number;
   readonly text: string;
@@ -495,6 +497,7 @@ function toPlacements(
       });
     }
     return {
+      bus: 0,
       index: i,
       text: r.text,
       bsf: formatLabel(r.address),

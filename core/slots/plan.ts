@@ -5,16 +5,20 @@
  * @module
  */
 
-import { addressKey } from "../address.ts";
+import { addressKey, formatSelector } from "../address.ts";
 import { ExitCode } from "../errors.ts";
 import type { Finding } from "../findings.ts";
 import type { PciDevice } from "../pciconf.ts";
 import type { GroupEntry, PluginContext, PluginHooks } from "../plugins/api.ts";
 import { pluginContext } from "../plugins/context.ts";
 import { joinAnd } from "../text.ts";
+import type { GuestConfig } from "../vms/guest.ts";
 import { type Entry, requireUsable, type VmConfig, type VmSource } from "../vms/types.ts";
 import { allocateGuestSlots, type Placement, type SlotRequest } from "./allocate.ts";
-import { DEFAULT_FIRST_SLOT } from "./rules.ts";
+import type { GuestLayout } from "./layout.ts";
+import { fitPlan, type LayoutRequest, type WrapperChange } from "./layouts.ts";
+import { DEFAULT_FIRST_SLOT, HOSTBRIDGE_SLOT, LPC_SLOT } from "./rules.ts";
+import { type BhyveCommand, bhyveCommandLayout } from "./wrappers/bhyve.ts";
 import {
   checkCardSwaps,
   savedAddresses,
@@ -38,7 +42,7 @@ export interface Plan {
   readonly file: string | null;
   readonly firstSlot: number;
   readonly usedSlots: readonly number[];
-  /** In the order of the VM's passthru list. */
+  /** In the order of the VM's passthru list, where the wrapper really puts them. */
   readonly placements: readonly Placement[];
   /** Plugin advice, renumbering, moved addresses, devices missing from the host. */
   readonly findings: readonly Finding[];
@@ -46,6 +50,10 @@ export interface Plan {
   readonly slotMap: SlotMap;
   /** The VM's passthru list as Hoster needs it to build the same groups. */
   readonly hoster: readonly string[];
+  /** The whole `-s` list that runs with the plan: the wrapper's devices and the passthru ones. */
+  readonly layout: GuestLayout;
+  /** The change to the wrapper's config that makes it place the plan (vm-bhyve, Hoster). */
+  readonly change: WrapperChange | null;
 }
 
 /** What is planned: a VM's entries, after the plugins' grouping (see {@linkcode groupEntries}). */
@@ -54,6 +62,10 @@ export interface PlanRequest {
   readonly source: VmSource | "--devices";
   readonly file: string | null;
   readonly entries: readonly GroupEntry[];
+  /** What the config says about the wrapper's own devices. */
+  readonly guest?: GuestConfig | null;
+  /** The bhyve command line the plan goes into (`bhyve-run`). */
+  readonly command?: BhyveCommand | null;
 }
 
 /** A VM's entries with the host device at each address (null when the host has none). */
@@ -114,17 +126,49 @@ export function planGroups(request: PlanRequest, options: PlanOptions = {}): Pla
   checkCardSwaps(saved, vm, entries.flatMap((e) => e.device === null ? [] : [e.device]));
   const firstSlot = options.firstSlot ?? DEFAULT_FIRST_SLOT;
   const usedSlots = [...new Set(options.usedSlots ?? [])].sort((a, b) => a - b);
+  const layoutRequest: LayoutRequest = {
+    vm,
+    source: request.source,
+    file: request.file,
+    entries: entries.map((e) => e.entry),
+    guest: request.guest ?? null,
+    command: request.command ?? null,
+  };
+  const given = request.command == null ? [] : commandSlots(request.command);
+  // A wrapper that places the devices itself takes from pptkit's allocation only its groups
+  // and functions: --first-slot and --used-slots are about slots pptkit chooses.
+  const wrapper = request.command == null ? request.guest?.kind ?? null : null;
+  if (
+    (wrapper === "hoster" || wrapper === "cbsd") &&
+    (firstSlot !== DEFAULT_FIRST_SLOT || usedSlots.length > 0)
+  ) {
+    findings.push({
+      level: "warn",
+      code: "wrapper-layout",
+      message: `VM ${vm}: ${wrapper === "hoster" ? "Hoster" : "CBSD"} chooses the guest slots ` +
+        "itself: --first-slot and --used-slots do not apply",
+    });
+  }
   const allocation = allocateGuestSlots(slotRequests(entries), {
     vm,
-    firstSlot,
-    usedSlots,
+    firstSlot: wrapper === null ? firstSlot : DEFAULT_FIRST_SLOT,
+    usedSlots: wrapper === null ? [...new Set([...usedSlots, ...given])] : [],
     saved: savedAddresses(saved),
     exitCode: request.source === "native" ? ExitCode.Config : ExitCode.DataError,
   });
-  findings.push(...allocation.findings);
+  const fit = fitPlan(layoutRequest, allocation.placements, { usedSlots });
+  const placements = fit.addresses === null
+    ? allocation.placements
+    : allocation.placements.map((p) => wrapperPlacement(p, fit.addresses!, fit.change));
+  // The allocator's moves are about its own slots; under a wrapper the wrapper's count.
+  findings.push(
+    ...allocation.findings.filter((f) => fit.addresses === null || f.code !== "slot-moved"),
+  );
+  if (fit.addresses !== null) findings.push(...movedFindings(vm, placements, saved));
+  findings.push(...fit.findings);
   const deviceOf = new Map(entries.map((e) => [addressKey(e.entry.address), e.device]));
   const mapDevices: Record<string, SlotMapDevice> = {};
-  for (const p of allocation.placements) {
+  for (const p of placements) {
     const d = deviceOf.get(addressKey(p.address)) ?? null;
     mapDevices[addressKey(p.address)] = {
       slot: p.slot,
@@ -135,19 +179,87 @@ export function planGroups(request: PlanRequest, options: PlanOptions = {}): Pla
       subdeviceId: d?.subdeviceId ?? null,
     };
   }
-  const hoster = hosterPassthru(allocation.placements);
-  if (request.source === "hoster") findings.push(...hoster.findings(vm));
+  const change = fit.change;
+  const hoster = change?.kind === "hoster"
+    ? { passthru: change.items.map((i) => i.text), findings: () => [] }
+    : hosterArray(placements);
+  if (request.source === "hoster" && change === null) findings.push(...hoster.findings(vm));
   return {
     vm,
     source: request.source,
     file: request.file,
     firstSlot,
     usedSlots,
-    placements: allocation.placements,
+    placements,
     findings,
     slotMap: { schema: SLOT_MAP_SCHEMA, vm, devices: mapDevices },
     hoster: hoster.passthru,
+    layout: fit.layout,
+    change,
   };
+}
+
+/** Slots of bus 0 the given bhyve command line uses (the allocator skips them). */
+function commandSlots(command: BhyveCommand): number[] {
+  return bhyveCommandLayout(command).lines.filter((l) =>
+    l.readable && l.bus === 0 && l.slot >= HOSTBRIDGE_SLOT && l.slot <= LPC_SLOT
+  ).map((l) => l.slot);
+}
+
+/** A placement moved to where the wrapper puts its entry. */
+function wrapperPlacement(
+  p: Placement,
+  addresses: ReadonlyMap<string, { bus: number; slot: number; function: number }>,
+  change: WrapperChange | null,
+): Placement {
+  const at = addresses.get(addressKey(p.address));
+  if (at === undefined) return p;
+  let pinned = p.pinned;
+  let split = p.split;
+  if (change?.kind === "vm-bhyve") {
+    const setting = change.settings.find((s) => same(s.entry, p));
+    pinned = setting?.value.includes("=") ?? pinned;
+  } else if (change?.kind === "hoster") {
+    split = change.items.find((i) => same(i.entry, p))?.text.startsWith("-") ?? split;
+  }
+  return {
+    ...p,
+    bus: at.bus,
+    slot: at.slot,
+    function: at.function,
+    pinned,
+    split,
+    renumbered: at.function !== p.address.function,
+  };
+}
+
+function same(entry: Entry | null, p: Placement): boolean {
+  return entry !== null && addressKey(entry.address) === addressKey(p.address);
+}
+
+/** `slot-moved` for entries the wrapper now places elsewhere than the saved slot map says. */
+function movedFindings(
+  vm: string,
+  placements: readonly Placement[],
+  saved: SlotMap | null,
+): Finding[] {
+  if (saved === null) return [];
+  const out: Finding[] = [];
+  for (const p of placements) {
+    const before = saved.devices[addressKey(p.address)];
+    if (before === undefined || (before.slot === p.slot && before.function === p.function)) {
+      continue;
+    }
+    out.push({
+      level: "info",
+      code: "slot-moved",
+      message: `VM ${vm}: ${p.text} moves from guest ${before.slot}:${before.function} to ` +
+        `${p.slot}:${p.function}, where the VM's wrapper now puts it`,
+      fix: "a guest may see it as a new device",
+      device: formatSelector(p.address),
+    });
+  }
+  return out;
 }
 
 /**
@@ -157,7 +269,10 @@ export function planGroups(request: PlanRequest, options: PlanOptions = {}): Pla
 export function planVm(
   config: VmConfig,
   devices: readonly PciDevice[],
-  options: PlanOptions & { readonly plugins?: PluginHooks | null } = {},
+  options: PlanOptions & {
+    readonly plugins?: PluginHooks | null;
+    readonly command?: BhyveCommand | null;
+  } = {},
 ): Plan {
   requireUsable(config);
   const byKey = new Map(devices.map((d) => [addressKey(d.address), d]));
@@ -171,7 +286,14 @@ export function planVm(
     (f) => advice.push(f),
   );
   const plan = planGroups(
-    { vm: config.vm, source: config.source, file: config.file, entries },
+    {
+      vm: config.vm,
+      source: config.source,
+      file: config.file,
+      entries,
+      guest: config.guest ?? null,
+      command: options.command ?? null,
+    },
     options,
   );
   return { ...plan, findings: [...advice, ...plan.findings] };
@@ -183,7 +305,7 @@ export function planVm(
  * are written split (`-B/S/F`, a guest slot each), with an info finding. Hoster numbers its guest
  * slots itself, after its disks and NICs: only the grouping carries over.
  */
-function hosterPassthru(placements: readonly Placement[]): {
+function hosterArray(placements: readonly Placement[]): {
   passthru: string[];
   findings: (vm: string) => Finding[];
 } {

@@ -19,7 +19,7 @@ import { checkVmName, VM_SOURCES, type VmConfig, type VmSource } from "./types.t
 import { readVmBhyveVm, readVmBhyveVms } from "./vm_bhyve.ts";
 
 /** What the readers need of a host: files, directories and the CBSD listing. */
-export type VmHost = Pick<Host, "readText" | "readDir" | "capture">;
+export type VmHost = Pick<Host, "readText" | "readDir" | "capture" | "kind">;
 
 /** What one source contributed to a scan. */
 export interface SourceStatus {
@@ -54,7 +54,7 @@ function where(source: VmSource, config: PptkitConfig): string {
     case "vm-bhyve":
       return config.vmBhyve.vmDir ?? "vm_dir in /etc/rc.conf";
     case "cbsd":
-      return CBSD_LIST_COMMAND;
+      return `table bhyveppt of cbsd_workdir/var/db/local.sqlite, ${CBSD_LIST_COMMAND}`;
   }
 }
 
@@ -111,7 +111,7 @@ async function readOne(
     case "vm-bhyve":
       return await readVmBhyveVm(host, config, vm);
     case "cbsd":
-      return (await readCbsdVms(host)).vms.find((c) => c.vm === vm) ?? null;
+      return (await readCbsdVms(host, vm)).vms.find((c) => c.vm === vm) ?? null;
   }
 }
 

@@ -14,6 +14,7 @@ import { type AddressToken, formatBsf, parseAddress, type PciAddress } from "../
 import { ExitCode, PptkitError } from "../errors.ts";
 import { type Finding, locationPrefix } from "../findings.ts";
 import type { Host } from "../host/host.ts";
+import type { GuestConfig } from "./guest.ts";
 
 /** The wrappers pptkit reads VM configs from. */
 export type VmSource = "native" | "hoster" | "vm-bhyve" | "cbsd";
@@ -34,6 +35,8 @@ export interface Entry {
   readonly line: number;
   /** Options for this device, from the config's options (empty when none). */
   readonly options: DeviceOptions;
+  /** Position in the wrapper's own numbering (vm-bhyve's N of `passthruN`), when it has one. */
+  readonly order?: number;
 }
 
 /** One VM as one wrapper configures it. */
@@ -48,6 +51,15 @@ export interface VmConfig {
   readonly options: Readonly<Record<string, DeviceOptions>>;
   /** What was wrong with the config: `vm-config` findings naming file and line. */
   readonly findings: readonly Finding[];
+  /** What the config says about the wrapper's own devices, for the wrapper's layout. */
+  readonly guest?: GuestConfig;
+  /** Entries that name their device by name (`ppt2`): see {@linkcode resolveNamed}. */
+  readonly named?: readonly NamedEntry[];
+  /**
+   * Why the wrapper does not run the VM on this host (a Hoster replica: `parent_host` is
+   * another host); such a VM holds no device here.
+   */
+  readonly inactive?: string;
 }
 
 /** What a discovery pass found: configs, plus findings about the places it looked. */
@@ -217,17 +229,98 @@ export function requireUsable(config: VmConfig): VmConfig {
   );
 }
 
+/** Where a dataset is mounted, and how pptkit came to that answer (for messages). */
+export interface Mountpoint {
+  readonly path: string;
+  /** `zfsMountpoints in pptkit.jsonc`, `inherited from tank (zfsMountpoints)`, `ZFS's default`. */
+  readonly how: string;
+}
+
 /**
- * Where a ZFS dataset is mounted. pptkit runs no zfs(8), so it uses the mapping from
- * pptkit.jsonc `zfsMountpoints`, else ZFS's default: the dataset name under `/`
- * (`zroot/vm` -> `/zroot/vm`).
+ * Where a ZFS dataset is mounted. pptkit runs neither zfs(8) nor mount(8), so it uses, in order:
+ * the dataset's own entry in pptkit.jsonc `zfsMountpoints`; the entry of its nearest ancestor,
+ * with the rest of the name below it (a child inherits its parent's mountpoint: `tank` at `/data`
+ * puts `tank/vms` at `/data/vms`); else ZFS's default, the name under `/` (`zroot/vm` ->
+ * `/zroot/vm`).
  */
+export function resolveMountpoint(
+  dataset: string,
+  zfsMountpoints: Readonly<Record<string, string>>,
+): Mountpoint {
+  const name = dataset.endsWith("/") ? dataset.slice(0, -1) : dataset;
+  const own = zfsMountpoints[name];
+  if (own !== undefined) return { path: own, how: "zfsMountpoints in pptkit.jsonc" };
+  for (let cut = name.lastIndexOf("/"); cut > 0; cut = name.lastIndexOf("/", cut - 1)) {
+    const parent = name.slice(0, cut);
+    const base = zfsMountpoints[parent];
+    if (base !== undefined) {
+      return {
+        path: (base.endsWith("/") ? base.slice(0, -1) : base) + name.slice(cut),
+        how: `inherited from ${parent} (zfsMountpoints in pptkit.jsonc)`,
+      };
+    }
+  }
+  return { path: `/${name}`, how: "ZFS's default mountpoint; pptkit runs no zfs(8)" };
+}
+
+/** The directory of a dataset (see {@linkcode resolveMountpoint}). */
 export function datasetMountpoint(
   dataset: string,
   zfsMountpoints: Readonly<Record<string, string>>,
 ): string {
-  const trimmed = dataset.endsWith("/") ? dataset.slice(0, -1) : dataset;
-  return zfsMountpoints[trimmed] ?? `/${trimmed}`;
+  return resolveMountpoint(dataset, zfsMountpoints).path;
+}
+
+/** A passthru entry that names its device by name (`ppt2`): only the host's listing resolves it. */
+export interface NamedEntry {
+  readonly token: AddressToken;
+  readonly line: number;
+  readonly options: DeviceOptions;
+  readonly order: number;
+}
+
+/**
+ * Resolves the entries a config names by device name (`ppt2`, which bhyve looks up itself)
+ * against the host's devices, into entries in the wrapper's order. A name no device has is a
+ * `vm-config` error: bhyve would fail with "Passthru device ppt9 not found".
+ */
+export function resolveNamed(
+  config: VmConfig,
+  devices: readonly { readonly name: string; readonly address: PciAddress }[],
+  hostDescription: string,
+): VmConfig {
+  const named = config.named ?? [];
+  if (named.length === 0) return config;
+  const findings = [...config.findings];
+  const entries = [...config.passthru];
+  for (const n of named) {
+    const device = devices.find((d) => d.name === n.token.name);
+    if (device === undefined) {
+      findings.push(configFinding(
+        config.file,
+        n.line,
+        `${hostDescription} has no device named ${n.token.name}: bhyve fails with ` +
+          `"Passthru device ${n.token.name} not found"`,
+        "name the device by B/S/F (see: pptkit list); unit numbers change between boots",
+      ));
+      continue;
+    }
+    entries.push({
+      token: n.token,
+      address: device.address,
+      line: n.line,
+      options: n.options,
+      order: n.order,
+    });
+  }
+  entries.sort((a, b) => (a.order ?? 0) - (b.order ?? 0));
+  const unique = duplicateEntries(entries, config.file);
+  return {
+    ...config,
+    passthru: unique.entries,
+    findings: [...findings, ...unique.findings],
+    named: [],
+  };
 }
 
 /**

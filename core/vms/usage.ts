@@ -71,6 +71,8 @@ export function computeUsage(
   const present = new Set(devices.map((d) => addressKey(d.address)));
   const users = new Map<string, VmUser[]>();
   for (const config of vms) {
+    // A VM its wrapper does not run on this host (a Hoster replica) holds nothing here.
+    if (config.inactive !== undefined) continue;
     for (const entry of config.passthru) {
       const key = addressKey(entry.address);
       if (!present.has(key)) continue;

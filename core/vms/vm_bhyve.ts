@@ -8,38 +8,50 @@
  * `zfsMountpoints` or ZFS's default `/pool/ds`. Extra datastores are listed in
  * `$vm_dir/.config/system.conf` (`datastore_list`, `path_NAME`).
  *
+ * rc.conf is read as sh reads it (core/vms/sh.ts): several assignments on a line, `;`,
+ * `export`, quotes. The ZFS mountpoint of `zfs:pool/ds` comes from `zfsMountpoints` (its own
+ * entry or an ancestor's) or ZFS's default, and the guest's layout says which.
+ *
  * Config files are read the way vm-bhyve's `config::load` reads them: only lines that start
- * with a lower-case letter, everything after `#` dropped, trailing blanks dropped, every `"`
- * removed, key = text before the first `=`; the first line with a key wins (`config::get`).
- * Passthru devices are `passthru0`, `passthru1`, ... read until the first missing or empty one
- * (`vm::bhyve_device_passthru`), each `B/S/F` or `B/S/F=S:F` (guest slot:function).
- * `passthruN_options` (`rom=/path,bootindex=1`) is pptkit's own addition: vm-bhyve ignores it,
- * `pptkit plan` adds the options to the device.
+ * with a lower-case letter, everything after `#` dropped (inside quotes too), trailing spaces
+ * dropped (not tabs), every `"` removed, key = text before the first `=`; the first line with a
+ * key wins (`config::get`). Passthru devices are `passthru0`, `passthru1`, ... read until the
+ * first missing or empty one (`vm::bhyve_device_passthru`); vm-bhyve passes each to bhyve as
+ * written, so pptkit accepts what bhyve's `passthru_legacy_config` reads: `B/S/F`, `pptN`
+ * (resolved against the host's devices later), `pci0:B:S:F` and `pciB:S:F`, each optionally
+ * pinned `=S:F`; a blank or tab around it is dropped by the shell. `passthruN_options`
+ * (`rom=/path,bootindex=1`) is read by freebsd/vm-bhyve since e61c1d7 (2025-09) and ignored by
+ * churchers/vm-bhyve; pptkit tells which one the host runs from `/usr/local/lib/vm-bhyve/vm-run`
+ * when it can read it.
  *
  * @module
  */
 
-import { formatBsf } from "../address.ts";
+import { type AddressToken, formatBsf, type GuestPin, tryParseAddress } from "../address.ts";
 import type { PptkitConfig } from "../config.ts";
 import type { Finding } from "../findings.ts";
 import type { Host } from "../host/host.ts";
 import { joinPath } from "../paths.ts";
 import { lines } from "../text.ts";
+import type { ConfValue, VmBhyveFork, VmBhyveGuest } from "./guest.ts";
+import { lastAssignment, readRcConf, readShAssignments } from "./sh.ts";
 import {
   checkVmName,
   configFinding,
-  datasetMountpoint,
   type DeviceOptions,
   duplicateEntries,
   type Entry,
-  isEntry,
   listWhileScanning,
+  type NamedEntry,
   optionProblem,
   readEntry,
   readWhileScanning,
+  resolveMountpoint,
   type VmConfig,
   type VmScan,
 } from "./types.ts";
+
+export type { ConfValue };
 
 /** rc.conf files vm-bhyve's `load_rc_config vm` reads, in order. */
 export const RC_CONF_FILES: readonly string[] = [
@@ -48,12 +60,6 @@ export const RC_CONF_FILES: readonly string[] = [
   "/etc/rc.conf.d/vm",
   "/usr/local/etc/rc.conf.d/vm",
 ];
-
-/** One `key=value` of a vm-bhyve config, where it was written. */
-export interface ConfValue {
-  readonly value: string;
-  readonly line: number;
-}
 
 /** A vm-bhyve config file read the way vm-bhyve reads it. */
 export interface VmBhyveConf {
@@ -134,8 +140,84 @@ function readOptions(
   return out;
 }
 
+/** `S:F` of a pin (the text after the last `=`), or null when it is not one. */
+function readPin(text: string): GuestPin | null {
+  const colon = text.indexOf(":");
+  if (colon <= 0) return null;
+  const slot = text.slice(0, colon), fn = text.slice(colon + 1);
+  if (!/^\d{1,2}$/.test(slot) || !/^\d$/.test(fn)) return null;
+  const pin = { slot: Number(slot), function: Number(fn) };
+  return pin.slot <= 31 && pin.function <= 7 ? pin : null;
+}
+
+/**
+ * One `passthruN` value as bhyve will read it: B/S/F (pptkit's own reader, which also says what
+ * is wrong with a split or a bad pin), else `pptN` or `pci0:B:S:F` / `pciB:S:F`.
+ */
+function readPassthru(
+  value: string,
+  file: string,
+  line: number,
+): Entry | Omit<NamedEntry, "options" | "order"> | Finding {
+  const text = value.trim();
+  const eq = text.indexOf("=");
+  const device = eq < 0 ? text : text.slice(0, eq);
+  const first = device.charCodeAt(0);
+  if ((first >= 48 && first <= 57) || device.startsWith("-")) {
+    return readEntry(text, file, line, "vm-bhyve", { split: false, pinned: true });
+  }
+  let pin: GuestPin | null = null;
+  if (eq >= 0) {
+    pin = readPin(text.slice(text.lastIndexOf("=") + 1));
+    if (pin === null) {
+      return configFinding(
+        file,
+        line,
+        `bad pin in "${text}": expected a guest slot:function after = like ppt0=6:0`,
+      );
+    }
+  }
+  const token = tryParseAddress(device, "any");
+  const pinned = (t: AddressToken): AddressToken => ({ ...t, text, pin });
+  if (token?.spelling === "selector" && token.address !== null) {
+    if (token.address.domain !== 0) {
+      const { bus, slot, function: fn } = token.address;
+      return configFinding(
+        file,
+        line,
+        `bhyve reads "${device}" as bus ${token.address.domain}, slot ${bus}, function ${slot}: ` +
+          "its passthru takes no PCI domain, and only domain 0 works",
+        `write ${bus}/${slot}/${fn}`,
+      );
+    }
+    return { token: pinned(token), address: token.address, line, options: {} };
+  }
+  if (token?.spelling === "name" && device.startsWith("ppt")) {
+    return { token: pinned(token), line };
+  }
+  if (device.startsWith("'")) {
+    return configFinding(
+      file,
+      line,
+      `vm-bhyve keeps single quotes: bhyve gets "${device}", which is no device`,
+      `write the value in double quotes: "${device.replaceAll("'", "")}"`,
+    );
+  }
+  return configFinding(
+    file,
+    line,
+    `bhyve cannot read "${device}" as a passthru device ("passthru: invalid options")`,
+    "write B/S/F like 1/0/0 (or pptN, pci0:B:S:F)",
+  );
+}
+
 /** Parses a vm-bhyve VM config. Never throws: problems are `vm-config` findings. */
-export function parseVmBhyveConfig(text: string, file: string, vm: string): VmConfig {
+export function parseVmBhyveConfig(
+  text: string,
+  file: string,
+  vm: string,
+  place: VmBhyvePlace | null = null,
+): VmConfig {
   const conf = readVmBhyveConf(text);
   const findings: Finding[] = [];
   for (const s of conf.shadowed) {
@@ -159,29 +241,27 @@ export function parseVmBhyveConfig(text: string, file: string, vm: string): VmCo
   }
 
   const entries: Entry[] = [];
+  const named: NamedEntry[] = [];
   const options: Record<string, DeviceOptions> = {};
   let count = 0;
   for (;; count++) {
     const setting = conf.values.get(`passthru${count}`);
     // vm-bhyve stops at the first missing or empty passthruN (the sample config ships passthru0="").
     if (setting === undefined || setting.value.length === 0) break;
-    const entry = readEntry(setting.value, file, setting.line, "vm-bhyve", {
-      split: false,
-      pinned: true,
-    });
-    if (!isEntry(entry)) {
+    const entry = readPassthru(setting.value, file, setting.line);
+    if ("level" in entry) {
       findings.push(entry);
       continue;
     }
     const opts = conf.values.get(`passthru${count}_options`);
-    const bsf = formatBsf(entry.address) ?? setting.value;
+    const label = "address" in entry ? formatBsf(entry.address) ?? setting.value : entry.token.text;
+    let parsed: DeviceOptions = {};
     if (opts !== undefined && opts.value.length > 0) {
-      const parsed = readOptions(opts.value, bsf, file, opts.line, findings);
-      options[bsf] = parsed;
-      entries.push({ ...entry, options: parsed });
-    } else {
-      entries.push(entry);
+      parsed = readOptions(opts.value, label, file, opts.line, findings);
+      options[label] = parsed;
     }
+    if ("address" in entry) entries.push({ ...entry, options: parsed, order: count });
+    else named.push({ ...entry, options: parsed, order: count });
   }
   for (const [key, setting] of conf.values) {
     const n = passthruIndex(key);
@@ -197,31 +277,60 @@ export function parseVmBhyveConfig(text: string, file: string, vm: string): VmCo
   }
   const unique = duplicateEntries(entries, file);
   findings.push(...unique.findings);
-  return { vm, source: "vm-bhyve", file, passthru: unique.entries, options, findings };
+  const guest: VmBhyveGuest = {
+    kind: "vm-bhyve",
+    name: vm,
+    values: conf.values,
+    dsPath: place?.dsPath ?? file.slice(0, file.lastIndexOf("/", file.lastIndexOf("/") - 1)),
+    dsDataset: place?.dsDataset ?? null,
+    vmDir: place?.vmDir ?? file.slice(0, file.lastIndexOf("/", file.lastIndexOf("/") - 1)),
+    fork: place?.fork ?? null,
+    mountpoint: place?.mountpoint ?? null,
+  };
+  return {
+    vm,
+    source: "vm-bhyve",
+    file,
+    passthru: unique.entries,
+    options,
+    findings,
+    guest,
+    ...(named.length > 0 ? { named } : {}),
+  };
 }
 
-/** `vm_dir` from rc.conf text: the last assignment, with its line; null when not set. */
+/** Where a guest lives: its datastore, the default datastore and the installed fork. */
+export interface VmBhyvePlace {
+  readonly dsPath: string;
+  readonly dsDataset: string | null;
+  readonly vmDir: string;
+  readonly fork: VmBhyveFork | null;
+  readonly mountpoint: string | null;
+}
+
+/** `vm_dir` from rc.conf text, read as sh: the last assignment, with its line; null when unset. */
 export function parseRcConfVmDir(text: string): ConfValue | null {
-  let found: ConfValue | null = null;
-  for (const [n, raw] of lines(text)) {
-    const line = raw.trimStart();
-    if (!line.startsWith("vm_dir=")) continue;
-    const rest = line.slice(7);
-    let value: string;
-    const quote = rest[0];
-    if (quote === '"' || quote === "'") {
-      const close = rest.indexOf(quote, 1);
-      value = close < 0 ? rest.slice(1) : rest.slice(1, close);
-    } else {
-      let end = 0;
-      while (end < rest.length && rest[end] !== " " && rest[end] !== "\t" && rest[end] !== "#") {
-        end++;
-      }
-      value = rest.slice(0, end);
-    }
-    found = { value, line: n };
-  }
-  return found;
+  const found = lastAssignment(readShAssignments(text), "vm_dir");
+  return found === null ? null : { value: found.value, line: found.line };
+}
+
+/** One datastore: its directory, and its dataset when it is `zfs:pool/ds`. */
+export interface VmBhyveStore {
+  readonly path: string;
+  readonly dataset: string | null;
+  /** `zfs:zroot/vm is /zroot/vm (ZFS's default mountpoint ...)`, null for a directory. */
+  readonly how: string | null;
+}
+
+/** A vm-bhyve directory spec (`/path` or `zfs:pool/ds`) as a datastore. */
+export function resolveVmBhyveStore(
+  spec: string,
+  zfsMountpoints: Readonly<Record<string, string>>,
+): VmBhyveStore {
+  if (!spec.startsWith("zfs:")) return { path: spec, dataset: null, how: null };
+  const dataset = spec.slice(4);
+  const mount = resolveMountpoint(dataset, zfsMountpoints);
+  return { path: mount.path, dataset, how: `${spec} is ${mount.path} (${mount.how})` };
 }
 
 /** A vm-bhyve directory spec (`/path` or `zfs:pool/ds`) as a directory. */
@@ -229,13 +338,35 @@ export function resolveVmBhyveDir(
   spec: string,
   zfsMountpoints: Readonly<Record<string, string>>,
 ): string {
-  return spec.startsWith("zfs:") ? datasetMountpoint(spec.slice(4), zfsMountpoints) : spec;
+  return resolveVmBhyveStore(spec, zfsMountpoints).path;
+}
+
+/** Where freebsd/vm-bhyve and churchers/vm-bhyve install lib/vm-run. */
+export const VM_BHYVE_RUN = "/usr/local/lib/vm-bhyve/vm-run";
+
+/**
+ * Which vm-bhyve the host runs, from its lib/vm-run: freebsd/vm-bhyve reads
+ * `passthruN_options` (the text `passthru${_num}_options`), churchers/vm-bhyve (and freebsd's
+ * before e61c1d7) does not. Null when the file cannot be read (the launcher does not grant
+ * /usr/local/lib).
+ */
+export async function vmBhyveFork(host: Pick<Host, "readText">): Promise<VmBhyveFork | null> {
+  let text: string | null;
+  try {
+    text = await host.readText(VM_BHYVE_RUN);
+  } catch {
+    return null;
+  }
+  if (text === null) return null;
+  return text.includes("passthru${_num}_options") ? "freebsd" : "churchers";
 }
 
 /** Where vm-bhyve's VMs are, and what was wrong on the way there. */
 export interface VmBhyveLocations {
   /** The default datastore first, then the extra ones of system.conf. */
   readonly dirs: string[];
+  /** The same, with their datasets. */
+  readonly stores: VmBhyveStore[];
   /** Where `vm_dir` came from (`/etc/rc.conf:12`, or pptkit.jsonc), null when unset. */
   readonly origin: string | null;
   readonly findings: Finding[];
@@ -250,27 +381,29 @@ export async function vmBhyveDirs(
   let spec: string | null = config.vmBhyve.vmDir;
   let origin: string | null = spec === null ? null : (config.file ?? "pptkit.jsonc");
   if (spec === null) {
-    for (const file of RC_CONF_FILES) {
-      const text = await readWhileScanning(host, file, findings);
-      const found = text === null ? null : parseRcConfVmDir(text);
-      if (found !== null) {
-        spec = found.value;
-        origin = `${file}:${found.line}`;
-      }
+    const found = await readRcConf(
+      (path) => readWhileScanning(host, path, findings),
+      RC_CONF_FILES,
+      "vm_dir",
+    );
+    if (found !== null) {
+      spec = found.value;
+      origin = found.origin;
     }
   }
-  if (spec === null || spec.length === 0) return { dirs: [], origin: null, findings };
-  if (spec.includes("$")) {
+  if (spec === null || spec.length === 0) return { dirs: [], stores: [], origin: null, findings };
+  if (spec.includes("$") || spec.includes("`")) {
     findings.push({
       level: "warn",
       code: "vm-config",
       message: `${origin}: vm_dir="${spec}" uses a shell variable that pptkit does not expand`,
       fix: 'set "vmBhyve": {"vmDir": "/path"} in pptkit.jsonc',
     });
-    return { dirs: [], origin, findings };
+    return { dirs: [], stores: [], origin, findings };
   }
-  const vmDir = resolveVmBhyveDir(spec, config.zfsMountpoints);
-  const dirs = [vmDir];
+  const first = resolveVmBhyveStore(spec, config.zfsMountpoints);
+  const vmDir = first.path;
+  const stores = [first];
   const systemConf = joinPath(vmDir, ".config/system.conf");
   const text = await readWhileScanning(host, systemConf, findings);
   if (text !== null) {
@@ -281,10 +414,10 @@ export async function vmBhyveDirs(
       const path = conf.values.get(`path_${name}`)?.value ?? "";
       // iso: and img: datastores hold install media, not VMs.
       if (path.length === 0 || path.startsWith("iso:") || path.startsWith("img:")) continue;
-      dirs.push(resolveVmBhyveDir(path, config.zfsMountpoints));
+      stores.push(resolveVmBhyveStore(path, config.zfsMountpoints));
     }
   }
-  return { dirs, origin, findings };
+  return { dirs: stores.map((s) => s.path), stores, origin, findings };
 }
 
 function vmConfPath(dir: string, vm: string): string {
@@ -299,12 +432,27 @@ export async function readVmBhyveVm(
 ): Promise<VmConfig | null> {
   checkVmName(vm);
   const where = await vmBhyveDirs(host, config);
-  for (const dir of where.dirs) {
-    const file = vmConfPath(dir, vm);
+  for (const store of where.stores) {
+    const file = vmConfPath(store.path, vm);
     const text = await host.readText(file);
-    if (text !== null) return parseVmBhyveConfig(text, file, vm);
+    if (text === null) continue;
+    return parseVmBhyveConfig(text, file, vm, placeOf(where, store, await vmBhyveFork(host)));
   }
   return null;
+}
+
+function placeOf(
+  where: VmBhyveLocations,
+  store: VmBhyveStore,
+  fork: VmBhyveFork | null,
+): VmBhyvePlace {
+  return {
+    dsPath: store.path,
+    dsDataset: store.dataset,
+    vmDir: where.stores[0]?.path ?? store.path,
+    fork,
+    mountpoint: store.how,
+  };
 }
 
 /** Reads every vm-bhyve VM. `found` says whether a `vm_dir` is configured. */
@@ -315,14 +463,17 @@ export async function readVmBhyveVms(
   const where = await vmBhyveDirs(host, config);
   const findings = [...where.findings];
   const vms: VmConfig[] = [];
-  for (const dir of where.dirs) {
+  const fork = await vmBhyveFork(host);
+  for (const store of where.stores) {
+    const dir = store.path;
     const names = await listWhileScanning(host, dir, findings);
     if (names === null) {
       findings.push({
         level: "warn",
         code: "vm-config",
         message: `vm-bhyve directory ${dir} does not exist` +
-          (where.origin === null ? "" : ` (vm_dir from ${where.origin})`),
+          (where.origin === null ? "" : ` (vm_dir from ${where.origin})`) +
+          (store.how === null ? "" : `: ${store.how}`),
         fix: "set zfsMountpoints or vmBhyve.vmDir in pptkit.jsonc to where the VMs are",
       });
       continue;
@@ -332,7 +483,9 @@ export async function readVmBhyveVms(
       if (name.startsWith(".")) continue;
       const file = vmConfPath(dir, name);
       const text = await readWhileScanning(host, file, findings);
-      if (text !== null) vms.push(parseVmBhyveConfig(text, file, name));
+      if (text !== null) {
+        vms.push(parseVmBhyveConfig(text, file, name, placeOf(where, store, fork)));
+      }
     }
   }
   return { vms, findings, found: where.origin !== null };
