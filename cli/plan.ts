@@ -88,7 +88,7 @@ a different card at the same host address is refused until --reset-slots.`,
     ["Lines for a vm-bhyve config", "pptkit plan win10 --format vm-bhyve --wrapper vm-bhyve"],
     [
       "The devices of vm1 around a bhyve command line of its own",
-      "pptkit plan vm1 -- -c 2 -m 4G -s 0,hostbridge -s 4,virtio-blk,/vm/vm1.img -s 31,lpc",
+      "pptkit plan vm1 -- -s 0,hostbridge -s 4,virtio-blk,/vm/vm1.img -s 31,lpc",
     ],
   ],
   async run(ctx) {

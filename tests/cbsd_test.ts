@@ -63,7 +63,12 @@ Deno.test("cbsd: the bhyveppt table is read with sqlite3 below --root, and snaps
       devices: { bsf: string; usedBy: { vm: string; source: string }[] }[];
     };
     const users = (bsf: string) => doc.devices.find((d) => d.bsf === bsf)?.usedBy;
-    assert.deepEqual(users("1/0/0"), [{ vm: "win10", source: "cbsd", running: false }]);
+    assert.deepEqual(users("1/0/0"), [{
+      vm: "win10",
+      source: "cbsd",
+      running: false,
+      file: "CBSD bhyveppt table of /usr/jails/var/db/local.sqlite",
+    }]);
     // The plan of win10 is CBSD's: its last start's bus map, one slot per function.
     const plan = await pptkit(["plan", "win10", "--root", root, "--wrapper", "cbsd"], {
       env: { PATH: path, PPTKIT_ALLOW_WRITE: root },
