@@ -441,7 +441,9 @@ function layoutFindings(
   }
   const written = asWrittenLayout(request);
   const runs = written ?? plan?.layout ?? null;
-  if (runs !== null) out.push(...lintLayout(request, runs));
+  if (runs !== null) {
+    out.push(...lintLayout(request, runs, { release: ctx.inventory.host.release, devices }));
+  }
   return { layout: out, plan, planError, grouped: entries };
 }
 

@@ -11,7 +11,7 @@ import { explainText, foundAnything } from "../core/explain/explain.ts";
 import { compile, findFormat } from "../core/explain/scanner.ts";
 import { MAX_LINE, messageStarts, readLine } from "../core/explain/logline.ts";
 import { errnoOf, splitStrerror } from "../core/explain/errno.ts";
-import { commandInLine, parseCommand, parsePassthru, parseSlot } from "../core/explain/cmdline.ts";
+import { commandInLine, parseCommand } from "../core/explain/cmdline.ts";
 import { readAttach, readIommuUnit, readPptdevs } from "../core/explain/dmesg.ts";
 import { SnapshotHost } from "../core/host/snapshot.ts";
 import { loadInventory } from "../app/host_state.ts";
@@ -118,32 +118,13 @@ Deno.test("errno: strerror suffixes and numbers, FreeBSD's texts only", () => {
   assert.equal(errnoOf("99")?.name, null);
 });
 
-Deno.test("parseSlot() and parsePassthru() read -s as bhyve does", () => {
-  assert.deepEqual([
-    parseSlot("6,passthru,1/0/0").slot,
-    parseSlot("6:1,x").function,
-    parseSlot("1:6:2,x").bus,
-  ], [6, 1, 1]);
-  assert.match(parseSlot("6:0").problem ?? "", /no comma/);
-  assert.match(parseSlot("0x6,passthru,1/0/0").problem ?? "", /decimal/);
-  const dev = (conf: string) => parsePassthru(parseSlot(`6:0,passthru,${conf}`));
-  assert.deepEqual([dev("1/0/0,rom=/r.rom").spelling, dev("1/0/0,rom=/r.rom").options], ["bsf", [
-    "rom=/r.rom",
-  ]]);
-  assert.deepEqual([dev("pci0:1:0:0").spelling, dev("pci0:1:0:0").address?.bus], ["pci0", 1]);
-  // pci1:2:0:0 fails "pci0:%d:%d:%d" and is read by "pci%d:%d:%d" as bus 1, slot 2, function 0
-  assert.deepEqual(dev("pci1:2:0:0").address, { domain: 0, bus: 1, slot: 2, function: 0 });
-  assert.deepEqual([dev("ppt3").spelling, dev("ppt3").name], ["ppt", "ppt3"]);
-  assert.equal(dev("129:0:0").spelling, "invalid");
-});
-
 Deno.test("parseCommand() reads bhyve's getopt: clusters, attached values, the program and the VM", () => {
   const c = parseCommand(
     "env LIB9P_LOGGING=/x /usr/bin/nice -n 0 /usr/sbin/bhyve -c4 -m 8G -AHPSuw -s 0,hostbridge -s 6:0,passthru,1/0/0 -l com1,/dev/nmdm-win.1A vm1",
     [3],
     "command",
   );
-  assert.deepEqual([c.wired, c.vm, c.options.get("c"), c.passthru.length, c.slots.length], [
+  assert.deepEqual([c.wired, c.vm, c.options.get("c"), c.passthru.length, c.layout.lines.length], [
     true,
     "vm1",
     ["4"],

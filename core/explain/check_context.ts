@@ -9,7 +9,7 @@ import { addressKey, formatLabel, formatSelector, type PciAddress } from "../add
 import type { Finding } from "../findings.ts";
 import type { Inventory, InventoryDevice } from "../inventory.ts";
 import type { Cause, Entry } from "./catalogue/schema.ts";
-import type { BhyveCommand } from "./cmdline.ts";
+import type { LoggedCommand } from "./cmdline.ts";
 import type { Attach } from "./dmesg.ts";
 import { describeErrno } from "./errno.ts";
 import type { LogFacts } from "./log.ts";
@@ -26,7 +26,7 @@ export interface CheckContext {
   readonly device: PciAddress | null;
   readonly errno: ExplainErrno | null;
   /** The bhyve command line the message belongs to, and its lint. */
-  readonly command: BhyveCommand | null;
+  readonly command: LoggedCommand | null;
   readonly lint: readonly Finding[] | null;
 }
 

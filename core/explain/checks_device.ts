@@ -165,7 +165,7 @@ function holderInLog(ctx: CheckContext): { vm: string; line: number } | null {
   const own = ctx.command?.vm ?? null;
   for (const c of ctx.log.commands) {
     if (c.vm === null || c.vm === own) continue;
-    if (c.passthru.some((p) => p.address !== null && addressKey(p.address) === key)) {
+    if (c.passthru.some((p) => p.address !== undefined && addressKey(p.address) === key)) {
       return { vm: c.vm, line: c.lines[0] };
     }
   }

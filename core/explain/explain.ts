@@ -24,6 +24,7 @@
 
 import { bsfAddress, formatLabel, type PciAddress, tryParseAddress } from "../address.ts";
 import type { Finding } from "../findings.ts";
+import { guestAddressText } from "../slots/layout.ts";
 import { CATALOGUE, sourceLabel } from "./catalogue/index.ts";
 import { attachAddress, causesFor, type Checked, fixFor, runCheck } from "./checks.ts";
 import { lintCommand, type LintHost } from "./lint.ts";
@@ -240,11 +241,9 @@ function commandReport(
     text: c.text,
     wired: c.wired,
     passthru: c.passthru.map((p) => ({
-      device: p.device,
-      guest: p.spec.bus === null
-        ? p.spec.text.split(",")[0]
-        : `${p.spec.bus}:${p.spec.slot}:${p.spec.function}`,
-      bsf: p.address === null ? null : formatLabel(p.address),
+      device: p.passthru!.device,
+      guest: p.readable ? guestAddressText(p) : p.arg.split(",")[0],
+      bsf: p.address === undefined ? null : formatLabel(p.address),
     })),
     findings: lints[i],
     checkedOnHost: host,
