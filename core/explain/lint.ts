@@ -82,8 +82,9 @@ export function lintCommand(command: LoggedCommand, host: LintHost): Finding[] {
   const inventory = host.inventory;
   const devices = inventory === null ? [] : inventory.devices.map((d) => d.device);
   return [
+    // A log that names no VM: its fixes say "pptkit plan VM", for the reader to fill in.
     ...layoutLint(command.layout, {
-      vm: command.vm ?? "the VM",
+      vm: command.vm ?? "VM",
       file: null,
       fix: undefined,
       host: { release: inventory?.host.release ?? null, devices },

@@ -20,7 +20,6 @@
  */
 
 import { formatLabel, formatSelector, parseAddress, type PciAddress } from "../address.ts";
-import { BY_ID } from "../explain/catalogue/index.ts";
 import type { Finding, FindingCode } from "../findings.ts";
 import { parseRelease } from "../loader/order.ts";
 import type { PciDevice } from "../pciconf.ts";
@@ -61,10 +60,18 @@ const WRAPPERS: ReadonlySet<Runner> = new Set(["vm-bhyve", "Hoster", "CBSD"]);
 /** Runners whose `-s` are written by hand: a problem gets how to write it right. */
 const BY_HAND: ReadonlySet<Runner> = new Set(["bhyve", "bhyve-run"]);
 
-/** The release that first reads pptN and pciB:S:F after passthru (the pptN lookup's). */
-const NAMES_ENTRY = BY_ID.get("bad-device-name")!;
-const NAMES_SINCE = NAMES_ENTRY.formats[0].first ?? "14.0";
-const NAMES_VERIFIED = NAMES_ENTRY.formats[0].verified;
+/**
+ * The release whose bhyve first reads `pptN` and `pci...` after `passthru,` (pci_passthru.c
+ * `passthru_lookup_pptdev`: the first release of the explain catalogue's `bad-device-name`, which
+ * a test keeps equal), and whether that boundary is verified. Not read from the catalogue
+ * itself: `hook prestart` lints a layout too, and should not load 200 messages to do it.
+ */
+export const PPT_NAMES_SINCE: { readonly release: string; readonly verified: boolean } = {
+  release: "14.0",
+  verified: false,
+};
+const NAMES_SINCE = PPT_NAMES_SINCE.release;
+const NAMES_VERIFIED = PPT_NAMES_SINCE.verified;
 
 function before(release: string, since: string): boolean | null {
   const r = parseRelease(release);
@@ -109,8 +116,11 @@ function byHandFix(p: CommandLineProblem<SlotLine>, vm: string): string | undefi
     case "slot-range":
       return `use a free guest slot 1-30 (${plan} finds one)`;
     case "collision":
-      return `give each device its own slot:function (${plan} --used-slots LIST leaves the ` +
-        "wrapper's alone)";
+      // pptkit places passthru devices around a wrapper's own; two of those are the writer's.
+      return "give each device its own slot:function" +
+        (p.devices.some((d) => d.passthru !== null)
+          ? ` (${plan} --used-slots LIST leaves the wrapper's alone)`
+          : "");
     case "no-function0": {
       const first = p.devices.find((d) => d.address !== undefined)?.address;
       return first === undefined
