@@ -170,11 +170,12 @@ export function allowOption(risks: readonly Finding[]): string {
 
 /**
  * How to get a device onto ppt(4): reserve it for the next boot, or bind it now (only while
- * vmm.ko is loaded: ppt(4) is part of it). `allow` names the risks reserve would refuse.
+ * vmm.ko is loaded, `HostFacts.vmmLoaded`: ppt(4) is part of it; null, unknown, offers no
+ * `--now`). `allow` names the risks reserve would refuse.
  */
 export function reserveHint(
   bsf: string,
-  vmmLoaded: boolean | null = true,
+  vmmLoaded: boolean | null,
   allow: readonly Finding[] = [],
 ): string {
   const flag = allowOption(allow);
@@ -184,17 +185,17 @@ export function reserveHint(
 
 /**
  * `not-on-ppt`: a device a VM passes that ppt(4) does not have. One home for its wording, which
- * `explain` uses too; with the host, the fix offers `--now` only while vmm.ko is loaded and
- * names the risks `reserve` would refuse.
+ * `explain` uses too; the fix offers `--now` only while the host's vmm.ko is loaded and names
+ * the risks `reserve` would refuse.
  */
 export function notOnPpt(
   entry: InventoryDevice,
-  host?: HostFacts,
+  host: HostFacts,
 ): { message: string; fix: string } {
   const d = entry.device;
   const name = deviceLabel(d);
-  const vmmLoaded = host === undefined ? true : host.vmmLoaded;
-  const risks = host === undefined ? [] : reservationRisks(entry, host);
+  const vmmLoaded = host.vmmLoaded;
+  const risks = reservationRisks(entry, host);
   return {
     message: d.driver === "none"
       ? `${name} is not attached to ppt(4) (no driver has it)`
@@ -441,7 +442,9 @@ function layoutFindings(
   }
   const written = asWrittenLayout(request);
   const runs = written ?? plan?.layout ?? null;
-  if (runs !== null) out.push(...lintLayout(request, runs));
+  if (runs !== null) {
+    out.push(...lintLayout(request, runs, { release: ctx.inventory.host.release, devices }));
+  }
   return { layout: out, plan, planError, grouped: entries };
 }
 

@@ -11,7 +11,7 @@ import { explainText, foundAnything } from "../core/explain/explain.ts";
 import { compile, findFormat } from "../core/explain/scanner.ts";
 import { MAX_LINE, messageStarts, readLine } from "../core/explain/logline.ts";
 import { errnoOf, splitStrerror } from "../core/explain/errno.ts";
-import { commandInLine, parseCommand, parsePassthru, parseSlot } from "../core/explain/cmdline.ts";
+import { commandInLine, parseCommand } from "../core/explain/cmdline.ts";
 import { readAttach, readIommuUnit, readPptdevs } from "../core/explain/dmesg.ts";
 import { SnapshotHost } from "../core/host/snapshot.ts";
 import { loadInventory } from "../app/host_state.ts";
@@ -118,32 +118,13 @@ Deno.test("errno: strerror suffixes and numbers, FreeBSD's texts only", () => {
   assert.equal(errnoOf("99")?.name, null);
 });
 
-Deno.test("parseSlot() and parsePassthru() read -s as bhyve does", () => {
-  assert.deepEqual([
-    parseSlot("6,passthru,1/0/0").slot,
-    parseSlot("6:1,x").function,
-    parseSlot("1:6:2,x").bus,
-  ], [6, 1, 1]);
-  assert.match(parseSlot("6:0").problem ?? "", /no comma/);
-  assert.match(parseSlot("0x6,passthru,1/0/0").problem ?? "", /decimal/);
-  const dev = (conf: string) => parsePassthru(parseSlot(`6:0,passthru,${conf}`));
-  assert.deepEqual([dev("1/0/0,rom=/r.rom").spelling, dev("1/0/0,rom=/r.rom").options], ["bsf", [
-    "rom=/r.rom",
-  ]]);
-  assert.deepEqual([dev("pci0:1:0:0").spelling, dev("pci0:1:0:0").address?.bus], ["pci0", 1]);
-  // pci1:2:0:0 fails "pci0:%d:%d:%d" and is read by "pci%d:%d:%d" as bus 1, slot 2, function 0
-  assert.deepEqual(dev("pci1:2:0:0").address, { domain: 0, bus: 1, slot: 2, function: 0 });
-  assert.deepEqual([dev("ppt3").spelling, dev("ppt3").name], ["ppt", "ppt3"]);
-  assert.equal(dev("129:0:0").spelling, "invalid");
-});
-
 Deno.test("parseCommand() reads bhyve's getopt: clusters, attached values, the program and the VM", () => {
   const c = parseCommand(
     "env LIB9P_LOGGING=/x /usr/bin/nice -n 0 /usr/sbin/bhyve -c4 -m 8G -AHPSuw -s 0,hostbridge -s 6:0,passthru,1/0/0 -l com1,/dev/nmdm-win.1A vm1",
     [3],
     "command",
   );
-  assert.deepEqual([c.wired, c.vm, c.options.get("c"), c.passthru.length, c.slots.length], [
+  assert.deepEqual([c.wired, c.vm, c.options.get("c"), c.passthru.length, c.layout.lines.length], [
     true,
     "vm1",
     ["4"],
@@ -332,6 +313,77 @@ Deno.test("not using the ppt(4) driver: a kernel line of the same log answers th
   } finally {
     await cleanup();
   }
+});
+
+Deno.test("explain offers reserve --now only while vmm.ko is loaded, in every check and dmesg", async () => {
+  const KLDSTAT = await Deno.readTextFile(`${DEMO}/kldstat.txt`);
+  const noVmm = KLDSTAT.split("\n").filter((l) => !l.endsWith("vmm.ko")).join("\n");
+  // 3/0/1 (igb1) in pptdevs at this boot and in loader.conf; igb took it first.
+  const lost = {
+    "kenv.txt": 'pptdevs="1/0/0 1/0/1 3/0/1"\n',
+    "root/boot/loader.conf": 'pptdevs="1/0/0 1/0/1 3/0/1"\nvmm_load="YES"\n',
+  };
+  const cases = [
+    { kldstat: KLDSTAT, files: {}, fixes: [/or bind it now with: pptkit reserve --now 3\/0\/1$/] },
+    {
+      kldstat: noVmm,
+      files: {},
+      fixes: [/^reserve it: pptkit reserve 3\/0\/1 \(takes effect at the next boot\)$/],
+    },
+    {
+      kldstat: KLDSTAT,
+      files: lost,
+      fixes: [
+        /^it is in pptdevs .*: reboot, or bind it now with: pptkit reserve --now 3\/0\/1$/,
+        /^bind it now: pptkit reserve --now 3\/0\/1$/,
+      ],
+    },
+    {
+      kldstat: noVmm,
+      files: lost,
+      fixes: [
+        /^it is in pptdevs \(\/boot\/loader\.conf:1 pptdevs\): reboot$/,
+        /^load vmm\.ko and bind it now: kldload -n vmm && pptkit reserve --now 3\/0\/1$/,
+      ],
+    },
+  ];
+  const boot = "igb1: <Intel(R) I350 (Copper)> port 0xe020-0xe03f at device 0.1 on pci3\n";
+  for (const [i, c] of cases.entries()) {
+    const [dir, cleanup] = await scratch();
+    try {
+      const f = await facts(dir, { "acpidump.txt": DMAR, "kldstat.txt": c.kldstat, ...c.files });
+      assert.equal(f.inventory.host.vmmLoaded, c.kldstat === KLDSTAT, `case ${i}`);
+      const report = explainText(`${boot}${NOT_PPT("3/0/1")}\n`, f);
+      const [x] = report.messages;
+      const fixes = x.checks.flatMap((c) => c.fix === undefined ? [] : [c.fix]);
+      const ppt = x.checks.filter((c) =>
+        c.check === "device-on-ppt" || c.check === "device-in-pptdevs"
+      );
+      assert.deepEqual(
+        ppt.map((c) => c.result),
+        ["cause", c.files === lost ? "cause" : "ok"],
+        `case ${i}`,
+      );
+      c.fixes.forEach((want, k) =>
+        assert.match(ppt[k].fix ?? "", want, `case ${i}: ${ppt[k].check}`)
+      );
+      if (c.kldstat === noVmm) {
+        assert.ok(
+          fixes.every((fix) => !fix.startsWith("bind it now") && !/, or bind it now/.test(fix)),
+          fixes.join("\n"),
+        );
+      }
+      if (c.files === lost) {
+        assert.equal(report.log.dmesg.pptdevs.find((p) => p.bsf === "3/0/1")?.fix, ppt[1].fix);
+      }
+    } finally {
+      await cleanup();
+    }
+  }
+  // Without the host's facts whether vmm.ko is loaded is unknown: no --now.
+  const [alone] = explainText(`${boot}${NOT_PPT("3/0/1")}\n`, null).messages;
+  const onPpt = alone.checks.find((c) => c.check === "device-on-ppt")!;
+  assert.equal(onPpt.fix, "reserve it: pptkit reserve 3/0/1 (takes effect at the next boot)");
 });
 
 Deno.test("pptkit explain TEXT on a snapshot prints the checks and what to do", async () => {

@@ -8,12 +8,18 @@
  */
 
 import assert from "node:assert/strict";
-import { addressKey } from "../core/address.ts";
+import { detectIommu } from "../core/acpi.ts";
+import { addressKey, bsfAddress } from "../core/address.ts";
+import { BY_ID } from "../core/explain/catalogue/index.ts";
+import { parseCommand } from "../core/explain/cmdline.ts";
+import { lintCommand } from "../core/explain/lint.ts";
+import { buildInventory, type Inventory, runningKernelFacts } from "../core/inventory.ts";
 import { parsePciconf } from "../core/pciconf.ts";
 import { formatPlan } from "../core/slots/formats.ts";
-import { entryAddresses, type GuestLayout, layoutLint } from "../core/slots/layout.ts";
+import { entryAddresses, type GuestLayout, slotLine } from "../core/slots/layout.ts";
+import { layoutLint, PPT_NAMES_SINCE } from "../core/slots/lint.ts";
 import { type Plan, planVm } from "../core/slots/plan.ts";
-import { bhyveConfigLayout } from "../core/slots/wrappers/bhyve.ts";
+import { bhyveCommandLayout, bhyveConfigLayout } from "../core/slots/wrappers/bhyve.ts";
 import { cbsdLayout } from "../core/slots/wrappers/cbsd.ts";
 import { hosterLayout, hosterPassthru } from "../core/slots/wrappers/hoster.ts";
 import { vmBhyveLayout, vmBhyvePassthru } from "../core/slots/wrappers/vm_bhyve.ts";
@@ -23,6 +29,7 @@ import { parseHosterVmConfig } from "../core/vms/hoster.ts";
 import { parseNativeConfig } from "../core/vms/native.ts";
 import type { VmConfig } from "../core/vms/types.ts";
 import { parseVmBhyveConfig, type VmBhyvePlace } from "../core/vms/vm_bhyve.ts";
+import { judgeVm } from "../core/verdict.ts";
 import { copyDir, DEMO, FIXTURES, LAUNCHER, pptkit, scratch } from "./helpers.ts";
 
 const LAYOUTS = `${FIXTURES}/layouts`;
@@ -155,6 +162,20 @@ Deno.test("vm-bhyve model: the lint says what vm-bhyve's own layout gets wrong",
   assert.match(
     lint("empty-start-slot")[0],
     /^slot-collision: vm-bhyve puts hostbridge and virtio-blk \(disk0\) all at 0:0:0/,
+  );
+  // bhyve reads vm-bhyve's 0::0 as 0:0:0: a warning; neither is pptkit's to fix.
+  const empty = layoutLint(vmBhyveRun(vmBhyveVm(vmBhyveFixture("empty-start-slot"))), {
+    vm: "e",
+    file: "f.conf",
+    fix: "pptkit plan e --format vm-bhyve",
+  });
+  assert.deepEqual(empty.map((f) => [f.level, f.code, f.fix]), [
+    ["error", "slot-collision", undefined],
+    ["warn", "guest-slot-syntax", undefined],
+  ]);
+  assert.match(
+    empty[1].message,
+    /^vm-bhyve passes -s 0::0,virtio-blk,.*: bhyve reads "0::0" as 0:0:0 and ignores "::0"/,
   );
   assert.deepEqual(lint("overflow-bus1"), []);
 });
@@ -438,6 +459,37 @@ Deno.test("CBSD model: the bus map of the last start, a new device's slot, no wi
 // ---------------------------------------------------------------------------------------------
 // bhyve config files and command lines
 
+Deno.test("slotLine() reads -s and its passthru device as bhyve does", () => {
+  const parseSlot = (arg: string) => slotLine(arg, "-s");
+  assert.deepEqual([
+    parseSlot("6,passthru,1/0/0").slot,
+    parseSlot("6:1,x").function,
+    parseSlot("1:6:2,x").bus,
+  ], [6, 1, 1]);
+  assert.match(parseSlot("6:0").problem ?? "", /no comma/);
+  assert.equal(parseSlot("6:0").readable, false);
+  assert.match(parseSlot("0x6,passthru,1/0/0").problem ?? "", /decimal/);
+  // sscanf reads a prefix: 0x6 is slot 0, vm-bhyve's 0::0 is 0:0:0; bhyve runs with both.
+  assert.deepEqual([parseSlot("0x6,x").readable, parseSlot("0x6,x").slot], [true, 0]);
+  assert.deepEqual(
+    [parseSlot("0::0,x").slot, parseSlot("0::0,x").function, parseSlot("0:6,x").problem],
+    [0, 0, null],
+  );
+  assert.equal(parseSlot("x,hostbridge").readable, false);
+  const dev = (conf: string) => parseSlot(`6:0,passthru,${conf}`).passthru!;
+  assert.deepEqual([dev("1/0/0,rom=/r.rom").spelling, dev("1/0/0,rom=/r.rom").options], ["bsf", [
+    "rom=/r.rom",
+  ]]);
+  assert.deepEqual([dev("pci0:1:0:0").spelling, dev("pci0:1:0:0").address?.bus], ["pci0", 1]);
+  // pci1:2:0:0 fails "pci0:%d:%d:%d" and is read by "pci%d:%d:%d" as bus 1, slot 2, function 0
+  assert.deepEqual(dev("pci1:2:0:0").address, { domain: 0, bus: 1, slot: 2, function: 0 });
+  assert.deepEqual([dev("ppt3").spelling, dev("ppt3").device], ["ppt", "ppt3"]);
+  assert.equal(dev("129:0:0").spelling, "invalid");
+  // Trailing text is ignored, as sscanf does; the host address is the line's too.
+  assert.deepEqual(parseSlot("6:0,passthru,3/0/0junk").address, bsfAddress(3, 0, 0));
+  assert.equal(parseSlot("6:0,virtio-blk,/a.img").address, undefined);
+});
+
 Deno.test("bhyve-config: plan --format bhyve-config read back as bhyve reads it gives the slots", () => {
   const vm = parseNativeConfig(
     '{"passthru": ["1/0/0", "1/0/1", "6/0/0", "6/0/130", "-3/0/1"]}',
@@ -497,6 +549,114 @@ Deno.test("bhyve command line: the plan takes the slots the -s and -k leave free
     { vm: "v", file: null, fix: undefined },
   ).map((f) => f.code);
   assert.deepEqual(codes, ["slot-collision", "not-wired"]);
+});
+
+/** The layout fixtures' host at a release, as the verdict engine gets it. */
+function layoutsHost(release: string | null): Inventory {
+  return buildInventory({
+    listing: { devices: [...DEVICES], skipped: [], capabilitiesKnown: true },
+    iommu: detectIommu(null),
+    loader: runningKernelFacts(null),
+    kldstat: null,
+    sysctl: null,
+    release,
+    snapshot: false,
+  });
+}
+
+Deno.test("one lint: plan's verdict and explain read and judge a bhyve command line alike", () => {
+  const args = [
+    "-s",
+    "0,hostbridge",
+    "-s",
+    "0x4,virtio-blk,/vm/v.img",
+    "-s",
+    "5:0,passthru,ppt1",
+    "-s",
+    "31,lpc",
+  ];
+  const entry = parseNativeConfig('{"passthru": ["3/0/0"]}', "/vms/v.jsonc", "v").passthru;
+  const judged = (release: string | null) =>
+    judgeVm(
+      {
+        vm: "v",
+        source: "native",
+        file: null,
+        entries: entry,
+        findings: [],
+        command: { args, files: new Map() },
+      },
+      { inventory: layoutsHost(release), plugins: null, ownership: null },
+    ).findings.filter((f) =>
+      f.code === "passthru-spelling" || f.code.startsWith("guest-slot") ||
+      f.code === "slot-collision"
+    );
+  const old = judged("13.2-RELEASE");
+  assert.deepEqual(old.map((f) => `${f.level} ${f.code}`), [
+    "error slot-collision",
+    "warn guest-slot-syntax",
+    "error passthru-spelling",
+  ]);
+  // 0x4 is read as slot 0, where the host bridge is.
+  assert.match(old[0].message, /^bhyve-run puts hostbridge and virtio-blk all at 0:0:0/);
+  assert.match(old[1].message, /bhyve reads "0x4" as 0:0:0 and ignores "x4"/);
+  // A command line written by hand (bhyve-run's) gets how to write it right; a wrapper's, not.
+  assert.deepEqual([old[0].fix, old[1].fix], [
+    "give each device its own slot:function",
+    "write the slot field in decimal, e.g. -s 6:0,passthru,1/0/0",
+  ]);
+  assert.equal(
+    old[2].message,
+    '-s 5:0,passthru,ppt1: bhyve of 13.2-RELEASE reads only B/S/F here; "ppt1" needs ' +
+      "FreeBSD 14.0 (UNVERIFIED boundary)",
+  );
+  assert.equal(old[2].fix, "write it as B/S/F: -s 5:0,passthru,1/0/1");
+  assert.deepEqual(judged("14.1-RELEASE").map((f) => f.code), [
+    "slot-collision",
+    "guest-slot-syntax",
+  ]);
+  assert.equal(judged(null).find((f) => f.code === "passthru-spelling")?.level, "info");
+  // explain reads the same list from a log line and says the same, "the command line" for who.
+  const logged = parseCommand(`/usr/sbin/bhyve -S ${args.join(" ")} v`, [1], "command");
+  const lint = lintCommand(logged, { inventory: layoutsHost("13.2-RELEASE"), plugins: null });
+  assert.deepEqual(
+    lint.filter((f) => f.code !== "not-on-ppt").map((f) =>
+      f.message.replace("the command line", "bhyve-run")
+    ),
+    old.map((f) => f.message),
+  );
+});
+
+Deno.test("the lint's pptN boundary is the explain catalogue's first release of the lookup", () => {
+  const lookup = BY_ID.get("bad-device-name")!.formats[0];
+  assert.deepEqual(PPT_NAMES_SINCE, { release: lookup.first, verified: lookup.verified });
+});
+
+Deno.test("the bhyve reader: getopt stops at the VM's name, -k files a log names are not read", () => {
+  const c = parseCommand(
+    "bhyve -S -s 0,hostbridge -s 31,passthru,1/0/0 -k /vm/x.conf -o pci.0.9.0.device=virtio-rnd vm1 -s 6,passthru,2/0/0",
+    [1],
+    "command",
+  );
+  assert.deepEqual(c.layout.lines.map((l) => l.arg), [
+    "0,hostbridge",
+    "31,passthru,1/0/0",
+    "0:9:0,virtio-rnd",
+  ]);
+  assert.deepEqual([c.vm, c.passthru.length, c.layout.notes], ["vm1", 1, []]);
+  // Passthru on the LPC bridge's slot: the lint explain shares with plan says it, with a fix.
+  const lint = lintCommand(c, { inventory: null, plugins: null });
+  assert.deepEqual(lint.map((f) => [f.code, f.message, f.fix]), [[
+    "slot-reserved",
+    "the command line puts 1/0/0 at 0:31:0, the LPC bridge's slot 31",
+    "use a free guest slot 1-30 (pptkit plan vm1 finds one)",
+  ]]);
+  // plan's command line names the -k files it could not read.
+  const unread = bhyveCommandLayout({
+    args: ["-k", "/vm/x.conf"],
+    files: new Map([["/vm/x.conf", null]]),
+  });
+  assert.match(unread.notes[0].message, /^cannot read the bhyve configuration file \/vm\/x\.conf/);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -303,6 +303,63 @@ Deno.test("vm-bhyve: an entry after the first gap is ignored, as vm-bhyve does",
   assert.deepEqual(parseVmBhyveConfig('passthru0=""\n', "t", "t").passthru, []);
 });
 
+Deno.test("vm-bhyve: a misspelled passthruN is an error (65), not a VM without that device", () => {
+  const read = (text: string) => parseVmBhyveConfig(text, "/vm/a/a.conf", "a");
+  const typo = (text: string) =>
+    read(text).findings.map((f) => `${f.level} ${f.line}: ${f.message} | ${f.fix}`);
+  const says = (key: string, meant: string, level = "error", line = 1) =>
+    `${level} ${line}: unknown key "${key}" (did you mean "${meant}"?): the VM would start ` +
+    `without its devices | rename it to "${meant}"`;
+  assert.deepEqual(typo('pasthru0="1/0/0"\n'), [says("pasthru0", "passthru0")]);
+  assert.deepEqual(typo('passthru_0="1/0/0"\n'), [says("passthru_0", "passthru0")]);
+  assert.deepEqual(typo('passthru0="1/0/0"\npasstrhu1="1/0/1"\n'), [
+    says("passtrhu1", "passthru1", "error", 2),
+  ]);
+  // vm-bhyve reads only keys that start with a lower-case letter, and only passthruN.
+  assert.deepEqual(typo('Passthru0="1/0/0"\n'), [says("Passthru0", "passthru0")]);
+  assert.deepEqual(typo('passthru="1/0/0"\n'), [says("passthru", "passthru0")]);
+  // The key meant is there too: a warning; an empty one and other keys are nothing.
+  assert.deepEqual(typo('passthru0="1/0/0"\npasthru0="1/0/0"\n'), [
+    says("pasthru0", "passthru0", "warn", 2),
+  ]);
+  assert.deepEqual(
+    typo('passthru0="1/0/0"\npassthru0_options="rom=/r"\npasthru1=""\nnetwork0_type="e1000"\n'),
+    [],
+  );
+  assert.throws(() => requireUsable(read('pasthru0="1/0/0"\n')), (e: unknown) => {
+    assert.ok(e instanceof PptkitError);
+    assert.equal(e.exitCode, ExitCode.DataError);
+    assert.match(e.message, /^VM a: \/vm\/a\/a\.conf:1: unknown key "pasthru0"/);
+    return true;
+  });
+});
+
+Deno.test("hoster: a misspelled passthru key is an error (65); PassThru is passthru to Go", () => {
+  const read = (text: string) => parseHosterVmConfig(text, "/v/x/vm_config.json", "x");
+  const levels = (text: string) => read(text).findings.map((f) => `${f.level} ${f.message}`);
+  const typo = (key: string) =>
+    `unknown key "${key}" (did you mean "passthru"?): the VM would start without its devices`;
+  assert.deepEqual(levels('{"pasthru": ["1/0/0"]}'), [`error ${typo("pasthru")}`]);
+  assert.deepEqual(levels('{"passtrhu": ["1/0/0"]}'), [`error ${typo("passtrhu")}`]);
+  assert.deepEqual(levels('{"PassThru": ["1/0/0"]}'), []);
+  assert.equal(read('{"PassThru": ["1/0/0"]}').passthru.length, 1);
+  // A null passthru is absent to Go: the VM has no devices either.
+  assert.deepEqual(levels('{"passthru": null, "PasThru": ["1/0/0"]}'), [
+    `error ${typo("PasThru")}`,
+  ]);
+  assert.deepEqual(levels('{"passthru": ["1/0/0"], "pasthru": ["1/0/1"]}'), [
+    `warn ${typo("pasthru")}`,
+  ]);
+  const bad = read('{\n  "memory": "2G",\n  "pasthru": ["1/0/0"]\n}\n');
+  assert.equal(bad.findings[0].line, 3);
+  assert.equal(bad.findings[0].fix, 'rename it to "passthru"');
+  assert.throws(() => requireUsable(bad), (e: unknown) => {
+    assert.ok(e instanceof PptkitError);
+    assert.equal(e.exitCode, ExitCode.DataError);
+    return true;
+  });
+});
+
 Deno.test("readVmBhyveConf() reads the way vm-bhyve's config::load does", () => {
   const conf = readVmBhyveConf('# c\n  indented="x"\nkey="a b" # note\nKEY=1\nkey=second\n');
   assert.deepEqual([...conf.values.keys()], ["key"]);

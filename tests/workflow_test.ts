@@ -445,6 +445,32 @@ Deno.test(
   }),
 );
 
+Deno.test(
+  "#15.5 a misspelled passthru key of Hoster or vm-bhyve vetoes the start too (65)",
+  inScratch(async (dir) => {
+    const snap = await host(dir, {
+      "root/opt/hoster-core/config_files/host_config.json":
+        '{ "active_datasets": ["zroot/vm-encrypted"] }\n',
+      "root/zroot/vm-encrypted/typo/vm_config.json": '{\n  "pasthru": ["1/0/0"]\n}\n',
+      "root/etc/rc.conf": 'vm_enable="YES"\nvm_dir="/vm"\n',
+      "root/vm/vtypo/vtypo.conf": 'loader="uefi"\npasthru0="1/0/0"\n',
+    });
+    const cases = [
+      ["typo", 'vm_config\\.json:2: unknown key "pasthru" \\(did you mean "passthru"', "passthru"],
+      ["vtypo", 'vtypo\\.conf:2: unknown key "pasthru0" \\(did you mean "passthru0"', "passthru0"],
+    ];
+    for (const [vm, says, meant] of cases) {
+      const r = await pptkit(["hook", "prestart", vm, "--snapshot", snap]);
+      assertOneLineError(
+        r,
+        65,
+        new RegExp(`${says}\\?\\): the VM would start without its devices`),
+      );
+      assert.equal(hintOf(r), `rename it to "${meant}"`);
+    }
+  }),
+);
+
 // 6. loader.conf edge cases.
 
 Deno.test(

@@ -7,9 +7,10 @@
 
 import { addressKey, formatLabel, formatSelector, type PciAddress } from "../address.ts";
 import type { Finding } from "../findings.ts";
-import type { Inventory, InventoryDevice } from "../inventory.ts";
+import type { HostFacts, Inventory, InventoryDevice } from "../inventory.ts";
+import { allowOption, reservationRisks } from "../verdict.ts";
 import type { Cause, Entry } from "./catalogue/schema.ts";
-import type { BhyveCommand } from "./cmdline.ts";
+import type { LoggedCommand } from "./cmdline.ts";
 import type { Attach } from "./dmesg.ts";
 import { describeErrno } from "./errno.ts";
 import type { LogFacts } from "./log.ts";
@@ -26,7 +27,7 @@ export interface CheckContext {
   readonly device: PciAddress | null;
   readonly errno: ExplainErrno | null;
   /** The bhyve command line the message belongs to, and its lint. */
-  readonly command: BhyveCommand | null;
+  readonly command: LoggedCommand | null;
   readonly lint: readonly Finding[] | null;
 }
 
@@ -91,6 +92,27 @@ export function attachAddress(
         addressKey({ domain: 0, bus: a.pciUnit, slot: a.slot, function: a.function }),
       ),
   };
+}
+
+/**
+ * How to get a device onto ppt(4) that pptdevs named at boot but another driver took first:
+ * when the loader does not load vmm, it must (and a reboot); with vmm.ko loaded, bind it now
+ * (with the `--allow` its risks need); else load vmm.ko first (`kldload -n` loads it only when
+ * it is not). Without the host's facts `host` is null.
+ */
+export function lostAtBootFix(
+  bsf: string,
+  host: HostFacts | null,
+  entry: InventoryDevice | null,
+): string {
+  if (host?.vmmFromLoader === false) {
+    return 'load vmm from the loader: vmm_load="YES" in /boot/loader.conf, then reboot';
+  }
+  const allow = host === null || entry === null ? "" : allowOption(reservationRisks(entry, host));
+  const bind = `pptkit reserve --now ${allow}${bsf}`;
+  return host?.vmmLoaded === true
+    ? `bind it now: ${bind}`
+    : `load vmm.ko and bind it now: kldload -n vmm && ${bind}`;
 }
 
 /** The driver that took the device at boot, from the log's attach lines (the last one). */

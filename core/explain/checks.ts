@@ -35,7 +35,13 @@ import {
 } from "./checks_host.ts";
 import type { ExplainErrno } from "./types.ts";
 
-export { attachAddress, type CheckContext, type Checked, fixFor } from "./check_context.ts";
+export {
+  attachAddress,
+  type CheckContext,
+  type Checked,
+  fixFor,
+  lostAtBootFix,
+} from "./check_context.ts";
 
 /** The table: every check name of the catalogue's schema, by name. */
 export const CHECKS: Readonly<Record<CheckName, CheckFn>> = {

@@ -20,6 +20,7 @@ import {
   deviceAt,
   droppedCause,
   fixFor,
+  lostAtBootFix,
   selectorOf,
 } from "./check_context.ts";
 import { describeErrno } from "./errno.ts";
@@ -71,11 +72,12 @@ export const deviceOnPpt: CheckFn = (cause, ctx) => {
   const boot = bootDriver(ctx);
   const atBoot = boot === null ? "" : ` (at boot ${boot.name} took it, line ${boot.line})`;
   if (ctx.facts === null) {
+    // Without the host's facts whether vmm.ko is loaded is unknown: the hints offer no --now.
     if (boot !== null && boot.driver !== "ppt") {
       return {
         result: "cause",
         text: `at boot ${boot.name} took ${bsf} (line ${boot.line}), not ppt(4)`,
-        fix: reserveHint(bsf),
+        fix: reserveHint(bsf, null),
       };
     }
     const devctl = devctlFailed(ctx);
@@ -85,7 +87,7 @@ export const deviceOnPpt: CheckFn = (cause, ctx) => {
         text: `line ${devctl.line}: devctl could not bind ${bsf} to ppt(4): ${
           devctl.errno === null ? "" : describeErrno(devctl.errno)
         }`,
-        fix: reserveHint(bsf),
+        fix: reserveHint(bsf, null),
       };
     }
     if (boot !== null) {
@@ -95,7 +97,7 @@ export const deviceOnPpt: CheckFn = (cause, ctx) => {
           `at boot ${boot.name} took ${bsf} (line ${boot.line}); whether ppt(4) still has it needs pciconf -l ${
             selectorOf(ctx)
           }`,
-        fix: reserveHint(bsf),
+        fix: reserveHint(bsf, null),
       };
     }
     return byHand(cause, ctx, `pciconf -l ${selectorOf(ctx)} must show pptN`);
@@ -107,7 +109,7 @@ export const deviceOnPpt: CheckFn = (cause, ctx) => {
   if (entry.device.driver === "ppt") {
     return { result: "ok", text: `${bsf} is ${entry.device.name}: on ppt(4) now${atBoot}` };
   }
-  const { message, fix } = notOnPpt(entry);
+  const { message, fix } = notOnPpt(entry, ctx.facts.inventory.host);
   return { result: "cause", text: message + atBoot, fix };
 };
 
@@ -138,21 +140,20 @@ export const deviceInPptdevs: CheckFn = (cause, ctx) => {
   }
   if (entry.device.driver === "ppt") return { result: "ok", text: `${bsf} is on ppt(4)` };
   const r = entry.reserved;
+  const host = ctx.facts.inventory.host;
   if (r.atBoot === true) {
     return {
       result: "cause",
       text:
         `${bsf} was in pptdevs at this boot (kenv) but ppt(4) did not get it: ${entry.device.name} took it first`,
-      fix: ctx.facts.inventory.host.vmmFromLoader === false
-        ? 'load vmm from the loader: vmm_load="YES" in /boot/loader.conf, then reboot'
-        : `bind it now: pptkit reserve --now ${bsf}`,
+      fix: lostAtBootFix(bsf, host, entry),
     };
   }
   if (r.inLoaderConf) {
     return {
       result: "cause",
       text: `${bsf} is in pptdevs (${r.where}) but was not at this boot`,
-      fix: `reboot, or bind it now: pptkit reserve --now ${bsf}`,
+      fix: notOnPpt(entry, host).fix,
     };
   }
   return { result: "ok", text: `${bsf} is not in pptdevs, so no reboot is pending for it` };
@@ -165,7 +166,7 @@ function holderInLog(ctx: CheckContext): { vm: string; line: number } | null {
   const own = ctx.command?.vm ?? null;
   for (const c of ctx.log.commands) {
     if (c.vm === null || c.vm === own) continue;
-    if (c.passthru.some((p) => p.address !== null && addressKey(p.address) === key)) {
+    if (c.passthru.some((p) => p.address !== undefined && addressKey(p.address) === key)) {
       return { vm: c.vm, line: c.lines[0] };
     }
   }

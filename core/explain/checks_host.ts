@@ -21,7 +21,7 @@ import {
   NOT_LOADED_AT_BOOT,
   VMM_FAILURES,
 } from "./check_context.ts";
-import { type BhyveCommand, parseCommand } from "./cmdline.ts";
+import { type LoggedCommand, parseCommand } from "./cmdline.ts";
 import { lintCommand } from "./lint.ts";
 import { fill, stderrNote } from "./log.ts";
 import type { Match } from "./match.ts";
@@ -185,7 +185,7 @@ export const pptdevsSyntax: CheckFn = (cause, ctx) => {
   return { result: "ok", text: "pptdevs of the loader files reads fine" };
 };
 
-function cmdLine(c: BhyveCommand): string {
+function cmdLine(c: LoggedCommand): string {
   return c.lines.length === 1 ? `line ${c.lines[0]}` : `lines ${c.lines.join(", ")}`;
 }
 

@@ -22,10 +22,24 @@
  * @module
  */
 
-import { bsfAddress, formatLabel, type PciAddress, tryParseAddress } from "../address.ts";
+import {
+  addressKey,
+  bsfAddress,
+  formatLabel,
+  type PciAddress,
+  tryParseAddress,
+} from "../address.ts";
 import type { Finding } from "../findings.ts";
+import { guestAddressText } from "../slots/layout.ts";
 import { CATALOGUE, sourceLabel } from "./catalogue/index.ts";
-import { attachAddress, causesFor, type Checked, fixFor, runCheck } from "./checks.ts";
+import {
+  attachAddress,
+  causesFor,
+  type Checked,
+  fixFor,
+  lostAtBootFix,
+  runCheck,
+} from "./checks.ts";
 import { lintCommand, type LintHost } from "./lint.ts";
 import { commandFor, type LogFacts, readLog, stderrNote } from "./log.ts";
 import type { Match } from "./match.ts";
@@ -240,11 +254,9 @@ function commandReport(
     text: c.text,
     wired: c.wired,
     passthru: c.passthru.map((p) => ({
-      device: p.device,
-      guest: p.spec.bus === null
-        ? p.spec.text.split(",")[0]
-        : `${p.spec.bus}:${p.spec.slot}:${p.spec.function}`,
-      bsf: p.address === null ? null : formatLabel(p.address),
+      device: p.passthru!.device,
+      guest: p.readable ? guestAddressText(p) : p.arg.split(",")[0],
+      bsf: p.address === undefined ? null : formatLabel(p.address),
     })),
     findings: lints[i],
     checkedOnHost: host,
@@ -271,7 +283,6 @@ function dmesgReport(
   const pptdevs = attached.length === 0 ? [] : wanted.map((address) => {
     const bsf = formatLabel(address);
     const took = [...attached].reverse().find((a) => a.bsf === bsf) ?? null;
-    const fromLoader = inventory?.host.vmmFromLoader;
     const problem = took === null
       ? `${bsf} is in pptdevs but no driver attached to it in these boot messages`
       : took.driver === "ppt"
@@ -281,9 +292,11 @@ function dmesgReport(
       ? null
       : took === null
       ? `check the address: pciconf -l ${`pci0:${address.bus}:${address.slot}:${address.function}`}`
-      : fromLoader === false
-      ? 'load vmm from the loader (vmm_load="YES" in /boot/loader.conf) so that ppt(4) can claim it first, then reboot'
-      : `bind it now: pptkit reserve --now ${bsf}`;
+      : lostAtBootFix(
+        bsf,
+        inventory?.host ?? null,
+        inventory?.byKey.get(addressKey(address)) ?? null,
+      );
     return { bsf, driver: took?.name ?? null, line: took?.line ?? null, problem, fix };
   });
   const faultIds = new Set([

@@ -13,7 +13,7 @@ import type { PciAddress } from "../address.ts";
 import { lines } from "../text.ts";
 import { WRAPPER_LOGS } from "./catalogue/logs.ts";
 import type { Wrapper } from "./catalogue/schema.ts";
-import { type BhyveCommand, commandInLine, hasDevices, parseCommand } from "./cmdline.ts";
+import { commandInLine, hasDevices, type LoggedCommand, parseCommand } from "./cmdline.ts";
 import { type Attach, type IommuUnit, readAttach, readIommuUnit, readPptdevs } from "./dmesg.ts";
 import { type LogLine, readLine } from "./logline.ts";
 import { type Match, matchCarrier, matchMessage } from "./match.ts";
@@ -24,7 +24,7 @@ export interface LogFacts {
   /** Message matches, in line order. */
   readonly matches: readonly Match[];
   readonly carriers: readonly Match[];
-  readonly commands: readonly BhyveCommand[];
+  readonly commands: readonly LoggedCommand[];
   readonly attached: readonly Attach[];
   readonly iommuUnits: readonly IommuUnit[];
   readonly pptdevs: readonly { readonly line: number; readonly devices: readonly PciAddress[] }[];
@@ -59,7 +59,7 @@ export function readLog(text: string): LogFacts {
   const all: LogLine[] = [];
   const matches: Match[] = [];
   const carriers: Match[] = [];
-  const commands: BhyveCommand[] = [];
+  const commands: LoggedCommand[] = [];
   const attached: Attach[] = [];
   const iommuUnits: IommuUnit[] = [];
   const pptdevs: { line: number; devices: PciAddress[] }[] = [];
@@ -163,7 +163,7 @@ export function commandFor(log: LogFacts, line: number): number | null {
  */
 export function fill(
   text: string,
-  command: BhyveCommand | null,
+  command: LoggedCommand | null,
   vmName: string | null = null,
 ): string {
   const vm = command?.vm ?? vmName ?? "VM";

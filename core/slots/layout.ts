@@ -1,36 +1,48 @@
 /**
  * A guest's whole PCI bus as a wrapper will build it: the `-s` arguments of the bhyve command
  * line, in the wrapper's order, each with the config setting it comes from. The wrapper models
- * (core/slots/wrappers/) predict one from a VM's config; the verdict engine lints it with the
- * rules of core/slots/rules.ts and words the problems here; `plan` prints it.
+ * (core/slots/wrappers/) predict one from a VM's config, core/slots/wrappers/bhyve.ts reads one
+ * from a bhyve command line (`plan VM -- ARGS`, a logged one for `explain`); core/slots/lint.ts
+ * lints it; `plan` prints it.
  *
- * A slot field is read the way bhyve's `pci_parse_slot` (usr.sbin/bhyve/pci_emul.c) reads it:
- * `sscanf("%d:%d:%d")`, else `"%d:%d"` (bus 0), else `"%d"` (bus 0, function 0). sscanf reads a
- * prefix, so vm-bhyve's `0::0` (an empty `start_slot`) is slot 0, function 0, and `0:6` (a pin
- * without function) is slot 0, function 6.
+ * Each `-s` is read here the way bhyve reads it, one home for both:
+ * - the slot field as `pci_parse_slot` (usr.sbin/bhyve/pci_emul.c) does: no comma is "Invalid
+ *   PCI slot info field"; then `sscanf("%d:%d:%d")`, else `"%d:%d"` (bus 0), else `"%d"` (bus 0,
+ *   function 0). sscanf reads a prefix, so vm-bhyve's `0::0` (an empty `start_slot`) is slot 0,
+ *   function 0, `0:6` (a pin without function) is slot 0, function 6, and `0x6` is slot 0;
+ * - the passthru device as `passthru_legacy_config` (pci_passthru.c) does: `pptN` (a name the
+ *   host looks up), else `sscanf("pci0:%d:%d:%d")`, `"pci%d:%d:%d"` (so `pci1:2:0:0` is bus 1,
+ *   slot 2, function 0) or `"%d/%d/%d"`, trailing text ignored; `name=value` options after it.
  *
  * @module
  */
 
-import { addressKey, formatSelector } from "../address.ts";
-import type { Finding, FindingCode } from "../findings.ts";
-import { joinAnd } from "../text.ts";
+import { addressKey, bsfAddress, type PciAddress } from "../address.ts";
+import type { Finding } from "../findings.ts";
 import type { Entry } from "../vms/types.ts";
-import {
-  type CommandLineDevice,
-  type CommandLineProblem,
-  commandLineProblems,
-  HOSTBRIDGE_SLOT,
-  LPC_SLOT,
-} from "./rules.ts";
+import { type CommandLineDevice, commandLineProblems } from "./rules.ts";
 
-/** Who builds the bhyve command line of a VM. */
-export type Runner = "vm-bhyve" | "Hoster" | "CBSD" | "bhyve-run" | "pptkit";
+/**
+ * Who builds the bhyve command line of a VM; `bhyve` is a command line as it ran (a log, a `ps`
+ * line: what `explain` reads).
+ */
+export type Runner = "vm-bhyve" | "Hoster" | "CBSD" | "bhyve-run" | "pptkit" | "bhyve";
+
+/** How a passthru device is written after `passthru,`. */
+export type PassthruSpelling = "bsf" | "pci0" | "pci" | "ppt" | "invalid";
 
 /** What a passthru `-s` passes. */
 export interface PassthruRef {
   /** The device as bhyve gets it (`1/0/0`, `ppt2`, `pci0:4:0:0`), options not included. */
   readonly device: string;
+  readonly spelling: PassthruSpelling;
+  /**
+   * The host address bhyve reads from it (`pci1:2:0:0` is 1/2/0); null for `pptN` (the host
+   * looks the name up), for a device bhyve cannot read, and for numbers out of range.
+   */
+  readonly address: PciAddress | null;
+  /** `name=value` options after the device (`rom=...`). */
+  readonly options: readonly string[];
   /** The VM entry it is; null when the config names it in a way pptkit could not read. */
   readonly entry: Entry | null;
 }
@@ -44,6 +56,8 @@ export interface SlotLine extends CommandLineDevice {
   /** The config line of that setting, when known. */
   readonly line?: number;
   readonly passthru: PassthruRef | null;
+  /** Why bhyve cannot read the slot field, or what of it bhyve ignores; null when neither. */
+  readonly problem: string | null;
 }
 
 /** A guest's bus as its wrapper builds it. */
@@ -59,35 +73,94 @@ export interface GuestLayout {
   readonly notes: readonly Finding[];
 }
 
-/** A `-s` slot field as bhyve reads it; `readable` false when not even the slot is a number. */
-export function parseSlotField(
-  field: string,
-): { bus: number; slot: number; function: number; readable: boolean } {
+/**
+ * sscanf's `%d` conversions joined by `sep` from `at` (each skips blanks, takes a sign and
+ * decimal digits): the numbers read, at most `max`, and where the last one ends.
+ */
+function scanNumbers(
+  text: string,
+  at: number,
+  sep: string,
+  max: number,
+): { nums: number[]; end: number } {
   const nums: number[] = [];
-  let i = 0;
+  let i = at;
+  let end = at;
   for (;;) {
-    // %d: optional blanks, optional sign, digits.
-    while (field[i] === " " || field[i] === "\t") i++;
+    while (text[i] === " " || text[i] === "\t") i++;
     let sign = 1;
-    if (field[i] === "-" || field[i] === "+") sign = field[i++] === "-" ? -1 : 1;
+    if (text[i] === "-" || text[i] === "+") sign = text[i++] === "-" ? -1 : 1;
     const start = i;
     let n = 0;
-    while (i < field.length && field.charCodeAt(i) >= 48 && field.charCodeAt(i) <= 57) {
-      n = n * 10 + field.charCodeAt(i) - 48;
+    while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) {
+      n = n * 10 + text.charCodeAt(i) - 48;
       i++;
     }
     if (i === start) break;
     nums.push(sign * n);
-    if (nums.length === 3 || field[i] !== ":") break;
+    end = i;
+    if (nums.length === max || text[i] !== sep) break;
     i++;
   }
-  if (nums.length === 3) return { bus: nums[0], slot: nums[1], function: nums[2], readable: true };
-  if (nums.length === 2) return { bus: 0, slot: nums[0], function: nums[1], readable: true };
-  if (nums.length === 1) return { bus: 0, slot: nums[0], function: 0, readable: true };
-  return { bus: 0, slot: -1, function: 0, readable: false };
+  return { nums, end };
 }
 
-/** A `-s` line from its value; the passthru device is the text after `passthru,`. */
+/** A `-s` slot field as bhyve reads it (see the module comment). */
+export function parseSlotField(field: string): {
+  bus: number;
+  slot: number;
+  function: number;
+  readable: boolean;
+  problem: string | null;
+} {
+  const { nums, end } = scanNumbers(field, 0, ":", 3);
+  if (nums.length === 0) {
+    return {
+      bus: 0,
+      slot: -1,
+      function: 0,
+      readable: false,
+      problem: `"${field}" is not slot, slot:function or bus:slot:function in decimal`,
+    };
+  }
+  const [bus, slot, fn] = nums.length === 3 ? nums : [0, nums[0], nums.length === 2 ? nums[1] : 0];
+  const problem = end === field.length ? null : `bhyve reads "${field}" as ${bus}:${slot}:${fn} ` +
+    `and ignores "${field.slice(end)}" (slot fields are decimal slot, slot:function or ` +
+    "bus:slot:function)";
+  return { bus, slot, function: fn, readable: true, problem };
+}
+
+/** The passthru device after `passthru,` as bhyve reads it (see the module comment). */
+export function readPassthruDevice(conf: string): Omit<PassthruRef, "entry"> {
+  const fields = conf.split(",");
+  const device = fields[0];
+  const options = fields.slice(1).filter((f) => f !== "");
+  const base = { device, options };
+  if (device.startsWith("ppt")) return { ...base, spelling: "ppt", address: null };
+  const three = (at: number, sep: string) => {
+    const { nums } = scanNumbers(conf, at, sep, 3);
+    return nums.length === 3 ? bsfAddress(nums[0], nums[1], nums[2]) : undefined;
+  };
+  const pci0 = conf.startsWith("pci0:") ? three(5, ":") : undefined;
+  if (pci0 !== undefined) return { ...base, spelling: "pci0", address: pci0 };
+  const pci = conf.startsWith("pci") ? three(3, ":") : undefined;
+  if (pci !== undefined) return { ...base, spelling: "pci", address: pci };
+  const bsf = three(0, "/");
+  if (bsf !== undefined) return { ...base, spelling: "bsf", address: bsf };
+  return { ...base, spelling: "invalid", address: null };
+}
+
+/** A line with the VM entry its passthru device is (its host address from the entry too). */
+export function withEntry(line: SlotLine, entry: Entry | null): SlotLine {
+  if (line.passthru === null || entry === null) return line;
+  return {
+    ...line,
+    passthru: { ...line.passthru, entry },
+    address: line.passthru.address ?? entry.address,
+  };
+}
+
+/** A `-s` line from its value (see the module comment). */
 export function slotLine(
   arg: string,
   from: string,
@@ -98,18 +171,29 @@ export function slotLine(
   const rest = comma < 0 ? "" : arg.slice(comma + 1);
   const next = rest.indexOf(",");
   const model = next < 0 ? rest : rest.slice(0, next);
-  const where = parseSlotField(field);
-  const passthru = model === "passthru"
-    ? { device: next < 0 ? "" : rest.slice(next + 1).split(",")[0], entry: extra.entry ?? null }
+  const where = comma < 0
+    ? {
+      bus: 0,
+      slot: -1,
+      function: 0,
+      readable: false,
+      problem: `"${arg}" has no comma: write slot[:function],emulation[,options]`,
+    }
+    : parseSlotField(field);
+  const device = model === "passthru"
+    ? readPassthruDevice(next < 0 ? "" : rest.slice(next + 1))
     : null;
-  return {
+  const line: SlotLine = {
     ...where,
     arg,
+    text: `-s ${arg}`,
     model,
     from,
     ...(extra.line === undefined ? {} : { line: extra.line }),
-    passthru,
+    passthru: device === null ? null : { ...device, entry: null },
+    ...(device === null || device.address === null ? {} : { address: device.address }),
   };
+  return withEntry(line, extra.entry ?? null);
 }
 
 /** `0:6:0`: a guest address as the messages write it. */
@@ -157,126 +241,6 @@ export function redact(arg: string): string {
   if (at < 0) return arg;
   const end = arg.indexOf(",", at);
   return arg.slice(0, at) + "password=<secret>" + (end < 0 ? "" : arg.slice(end));
-}
-
-/** Where a finding about a line points: the device of a passthru line, the config line. */
-function place(line: SlotLine, file: string | null): Partial<Finding> {
-  const address = line.passthru?.entry?.address;
-  return {
-    ...(address === undefined ? {} : { device: formatSelector(address) }),
-    ...(file === null || line.line === undefined ? {} : { file, line: line.line }),
-  };
-}
-
-/** The line a problem about several lines is filed under: a passthru one when there is one. */
-function lead(lines: readonly SlotLine[]): SlotLine {
-  return lines.find((l) => l.passthru?.entry) ?? lines.find((l) => l.passthru) ?? lines[0];
-}
-
-/** What the lint says about one VM's command line. */
-export interface LintSubject {
-  readonly vm: string;
-  readonly file: string | null;
-  /** How to fix the layout (a `pptkit plan` command line), when pptkit can propose one. */
-  readonly fix: string | undefined;
-}
-
-function problemFinding(
-  p: CommandLineProblem<SlotLine>,
-  layout: GuestLayout,
-  subject: LintSubject,
-): Finding {
-  const runner = layout.runner;
-  // pptkit's change to the passthru lines fixes only what a passthru line is part of.
-  const ours = "device" in p ? p.device.passthru !== null : p.devices.some((d) => d.passthru);
-  const fix = subject.fix === undefined || !ours ? {} : { fix: subject.fix };
-  const error = (code: FindingCode, message: string, at: SlotLine, own?: string): Finding => ({
-    level: "error",
-    code,
-    message,
-    ...(own === undefined ? fix : { fix: own }),
-    ...place(at, subject.file),
-  });
-  switch (p.kind) {
-    case "slot-field":
-      return error(
-        "guest-slot-syntax",
-        `${runner} passes -s ${redact(p.device.arg)}, whose slot bhyve cannot read ` +
-          '("Invalid PCI slot info field")',
-        p.device,
-      );
-    case "function-range": {
-      const d = p.device;
-      return error(
-        "guest-function-range",
-        `${runner} would give ${describeLine(d)} guest function ${d.function} ` +
-          `(${guestAddressText(d)}), but bhyve guest functions are 0-7`,
-        d,
-      );
-    }
-    case "slot-range": {
-      const d = p.device;
-      return error(
-        "guest-slot-range",
-        `${runner} would put ${describeLine(d)} at ${guestAddressText(d)}, but bhyve guest ` +
-          "slots are 0-31 on buses 0-255",
-        d,
-      );
-    }
-    case "collision": {
-      const [a, ...rest] = p.devices;
-      const at = guestAddressText(a);
-      return error(
-        "slot-collision",
-        `${runner} puts ${joinAnd([a, ...rest].map(describeLine))} all at ${at}: bhyve ` +
-          `refuses the second ("pci slot ${at} already occupied!")`,
-        lead(p.devices),
-      );
-    }
-    case "no-function0": {
-      const list = p.devices;
-      const at = `${p.bus}:${p.slot}`;
-      const ours = list.filter((l) => l.passthru !== null);
-      const message = ours.length === list.length
-        ? `${subject.vm} passes ${
-          joinAnd(ours.map((l) => l.passthru!.device))
-        } without function 0 of that device: ${runner} puts ${
-          ours.length > 1 ? "them" : "it"
-        } at ${at}:${list.map((l) => l.function).join(",")} and nothing at ${at}:0, so the ` +
-          "guest will not see the slot"
-        : `${runner} puts ${joinAnd(list.map(describeLine))} at ${at} with nothing at ` +
-          `function 0: the guest will not see the slot`;
-      return error("missing-function0", message, lead(list));
-    }
-    case "reserved": {
-      const d = p.device;
-      const whose = d.model === "lpc"
-        ? "but the LPC bridge works only on bus 0"
-        : d.slot === HOSTBRIDGE_SLOT
-        ? "the host bridge's slot"
-        : `the LPC bridge's slot ${LPC_SLOT}`;
-      return error(
-        "slot-reserved",
-        `${runner} puts ${describeLine(d)} at ${guestAddressText(d)}, ${whose}`,
-        d,
-      );
-    }
-    case "not-wired":
-      return error(
-        "not-wired",
-        `${runner} runs ${subject.vm} without -S: bhyve refuses passthru ` +
-          '("passthru requires guest memory to be wired")',
-        lead(p.devices),
-        "add -S to the bhyve command line",
-      );
-  }
-}
-
-/** The lint of a whole command line as findings (see core/slots/rules.ts). */
-export function layoutLint(layout: GuestLayout, subject: LintSubject): Finding[] {
-  return commandLineProblems(layout.lines, layout.wired).map((p) =>
-    problemFinding(p, layout, subject)
-  );
 }
 
 /** A guest address on a bus. */

@@ -28,11 +28,11 @@ import {
   type BusSlot,
   entryAddresses,
   type GuestLayout,
-  layoutLint,
   type PlanUnit,
   type SlotLine,
   slotLine,
 } from "./layout.ts";
+import { layoutLint, type LintHost } from "./lint.ts";
 import { type BhyveCommand, bhyveCommandLayout } from "./wrappers/bhyve.ts";
 import { cbsdLayout } from "./wrappers/cbsd.ts";
 import {
@@ -145,11 +145,19 @@ export function layoutFix(request: LayoutRequest): string | undefined {
   return undefined;
 }
 
-/** The lint of the layout the VM runs with now (the wrapper's), or of pptkit's plan. */
-export function lintLayout(request: LayoutRequest, layout: GuestLayout): Finding[] {
+/**
+ * The lint of the layout the VM runs with now (the wrapper's), or of pptkit's plan, on `host`
+ * (its release judges the passthru spellings).
+ */
+export function lintLayout(
+  request: LayoutRequest,
+  layout: GuestLayout,
+  host?: LintHost,
+): Finding[] {
+  const subject = { vm: request.vm, file: request.file, fix: layoutFix(request) };
   return [
     ...layout.notes,
-    ...layoutLint(layout, { vm: request.vm, file: request.file, fix: layoutFix(request) }),
+    ...layoutLint(layout, host === undefined ? subject : { ...subject, host }),
   ];
 }
 

@@ -46,9 +46,15 @@ export interface BusAddress extends GuestAddress {
 
 /** One device at a guest address, as a layout (a plan, a wrapper's, a command line) has it. */
 export interface GuestDevice extends BusAddress {
-  /** How the config or command line wrote it (`1/0/1=8:1`, `-6/0/130`), for messages. */
+  /** How the config or command line wrote it (`1/0/1=8:1`, `-s 6:0,passthru,1/0/0`). */
   readonly text: string;
-  readonly address: PciAddress;
+  /**
+   * The host device it passes through. Absent for an emulated device (`hostbridge`,
+   * `virtio-blk`, ...), which takes a guest address and passes none, and for a passthru device
+   * whose host address is not known (a `pptN` the host has not named, a spelling bhyve cannot
+   * read).
+   */
+  readonly address?: PciAddress;
 }
 
 /** Something wrong with a guest layout; the caller words it. */
@@ -120,7 +126,7 @@ export function layoutProblems<D extends BusAddress>(
 }
 
 /** One `-s` of a bhyve command line, as the command-line lint needs it. */
-export interface CommandLineDevice extends BusAddress {
+export interface CommandLineDevice extends GuestDevice {
   readonly bus: number;
   /** bhyve's device model (`passthru`, `hostbridge`, `lpc`, `virtio-blk`, ...). */
   readonly model: string;

@@ -50,7 +50,9 @@ import {
   type Entry,
   isEntry,
   listWhileScanning,
+  misspelledPassthru,
   passthruNotArray,
+  passthruTypo,
   readEntry,
   readWhileScanning,
   type VmConfig,
@@ -344,6 +346,14 @@ export function parseHosterVmConfig(
     return { ...base, passthru: [], findings };
   }
   const list = field(doc.root, "passthru");
+  // Go matches keys case-insensitively ("PassThru" is passthru) and ignores unknown ones: a
+  // misspelled "pasthru" would leave the VM without its devices.
+  for (const [key, keyNode] of properties(doc.root)) {
+    if (!misspelledPassthru(key, (k) => fold(k) === "passthru")) continue;
+    findings.push(
+      passthruTypo(file, doc.lineOf(keyNode.offset), key, "passthru", list !== undefined),
+    );
+  }
   const entries: Entry[] = [];
   if (list === undefined) {
     // Hoster writes "passthru" only when set (omitempty).

@@ -39,8 +39,10 @@ import {
   type Entry,
   isEntry,
   listWhileScanning,
+  misspelledPassthru,
   optionProblem,
   passthruNotArray,
+  passthruTypo,
   readEntry,
   readWhileScanning,
   type VmConfig,
@@ -127,16 +129,20 @@ export function parseNativeConfig(text: string, file: string, vm: string): VmCon
   for (const [key, keyNode] of properties(doc.root)) {
     if (KNOWN_KEYS.includes(key)) continue;
     // A misspelled "passthru" would leave the VM without its devices: an error, not a warning.
+    if (misspelledPassthru(key, (k) => k === "passthru")) {
+      const present = property(doc.root, "passthru") !== undefined;
+      findings.push(passthruTypo(file, at(doc, keyNode), key, "passthru", present));
+      continue;
+    }
     const near = nearest(key.toLowerCase(), KNOWN_KEYS);
     findings.push(configFinding(
       file,
       at(doc, keyNode),
       near === undefined
         ? `unknown key "${key}"`
-        : `unknown key "${key}" (did you mean "${near}"?)` +
-          (near === "passthru" ? ": the VM would start without its devices" : ""),
+        : `unknown key "${key}" (did you mean "${near}"?)`,
       near === undefined ? `known keys: ${KNOWN_KEYS.join(", ")}` : `rename it to "${near}"`,
-      near === "passthru" && property(doc.root, "passthru") === undefined ? "error" : "warn",
+      "warn",
     ));
   }
   const optionsNode = property(doc.root, "options");

@@ -14,6 +14,7 @@ import { type AddressToken, formatBsf, parseAddress, type PciAddress } from "../
 import { ExitCode, PptkitError } from "../errors.ts";
 import { type Finding, locationPrefix } from "../findings.ts";
 import type { Host } from "../host/host.ts";
+import { editDistance } from "../text.ts";
 import type { GuestConfig } from "./guest.ts";
 
 /** The wrappers pptkit reads VM configs from. */
@@ -84,6 +85,36 @@ export function configFinding(
     file,
     ...(line === undefined ? {} : { line }),
   };
+}
+
+/**
+ * True for a config key that is "passthru" misspelled (`pasthru`, `passtrhu`, `Passthru` where
+ * keys are case-sensitive): not the key itself as the reader matches keys (`isPassthru`), and
+ * within 2 edits of it, case ignored. Such a key leaves the VM without its devices.
+ */
+export function misspelledPassthru(key: string, isPassthru: (key: string) => boolean): boolean {
+  return !isPassthru(key) && editDistance(key.toLowerCase(), "passthru") <= 2;
+}
+
+/**
+ * The finding for a misspelled passthru key (`wanted` is the key meant): an error, since the VM
+ * would start without its devices and `hook prestart` would let it; a warning when the key
+ * meant is there too.
+ */
+export function passthruTypo(
+  file: string,
+  line: number | undefined,
+  key: string,
+  wanted: string,
+  present: boolean,
+): Finding {
+  return configFinding(
+    file,
+    line,
+    `unknown key "${key}" (did you mean "${wanted}"?): the VM would start without its devices`,
+    `rename it to "${wanted}"`,
+    present ? "warn" : "error",
+  );
 }
 
 /** Which address spellings a wrapper understands besides plain B/S/F. */

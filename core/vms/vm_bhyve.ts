@@ -42,8 +42,10 @@ import {
   duplicateEntries,
   type Entry,
   listWhileScanning,
+  misspelledPassthru,
   type NamedEntry,
   optionProblem,
+  passthruTypo,
   readEntry,
   readWhileScanning,
   resolveMountpoint,
@@ -69,6 +71,8 @@ export interface VmBhyveConf {
   readonly shadowed: readonly { key: string; line: number; first: number }[];
   /** Lines that look like a setting but that vm-bhyve cannot read (`key = value`). */
   readonly unreadable: readonly { key: string; line: number }[];
+  /** Settings vm-bhyve skips because they start with a capital letter (`Passthru0=...`). */
+  readonly capitalized: readonly { key: string; value: string; line: number }[];
 }
 
 function isLowerLetter(code: number): boolean {
@@ -80,8 +84,17 @@ export function readVmBhyveConf(text: string): VmBhyveConf {
   const values = new Map<string, ConfValue>();
   const shadowed: { key: string; line: number; first: number }[] = [];
   const unreadable: { key: string; line: number }[] = [];
+  const capitalized: { key: string; value: string; line: number }[] = [];
   for (const [n, raw] of lines(text)) {
-    if (!isLowerLetter(raw.charCodeAt(0))) continue;
+    if (!isLowerLetter(raw.charCodeAt(0))) {
+      const first = raw.charCodeAt(0);
+      const eq = raw.indexOf("=");
+      if (first >= 65 && first <= 90 && eq > 0) {
+        const value = raw.slice(eq + 1).replaceAll('"', "").trim();
+        capitalized.push({ key: raw.slice(0, eq), value, line: n });
+      }
+      continue;
+    }
     const hash = raw.indexOf("#");
     let line = hash < 0 ? raw : raw.slice(0, hash);
     let end = line.length;
@@ -98,7 +111,20 @@ export function readVmBhyveConf(text: string): VmBhyveConf {
     if (first !== undefined) shadowed.push({ key, line: n, first: first.line });
     else values.set(key, { value: line.slice(eq + 1), line: n });
   }
-  return { values, shadowed, unreadable };
+  return { values, shadowed, unreadable, capitalized };
+}
+
+/**
+ * The `passthruN` a key was meant to be, for a key vm-bhyve does not read as one: `pasthru0`,
+ * `passtrhu1`, `passthru_0`, `Passthru0`, `passthru` (no N: `next`); null for any other key.
+ */
+function meantPassthru(key: string, next: number): string | null {
+  if (passthruIndex(key) !== null) return null;
+  let end = key.length;
+  while (end > 0 && key.charCodeAt(end - 1) >= 48 && key.charCodeAt(end - 1) <= 57) end--;
+  // vm-bhyve has no key "passthru" itself: without its N it is a misspelling too.
+  if (!misspelledPassthru(key.slice(0, end), () => false)) return null;
+  return `passthru${end < key.length ? Number(key.slice(end)) : next}`;
 }
 
 /** `passthru<digits>` -> the number; null for any other key. */
@@ -274,6 +300,16 @@ export function parseVmBhyveConfig(
         `and stops at the first missing one (passthru${count})`,
       `rename it to passthru${count}`,
     ));
+  }
+  // A misspelled passthruN would leave the VM without that device.
+  const settings = [
+    ...[...conf.values].map(([key, v]) => ({ key, value: v.value, line: v.line })),
+    ...conf.capitalized,
+  ];
+  for (const { key, value, line } of settings) {
+    const meant = value.length === 0 ? null : meantPassthru(key, count);
+    if (meant === null) continue;
+    findings.push(passthruTypo(file, line, key, meant, conf.values.has(meant)));
   }
   const unique = duplicateEntries(entries, file);
   findings.push(...unique.findings);

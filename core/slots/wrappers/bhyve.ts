@@ -1,9 +1,12 @@
 /**
- * The guest bus of a plain bhyve command line (what `bhyve-run` was given) and of bhyve
- * configuration files (bhyve_config(5), `-k FILE`, `-o path=value`), as bhyve itself reads them
- * (usr.sbin/bhyve bhyverun.c `bhyve_parse_simple_config_file`, amd64 `bhyve_optparse`,
- * pci_emul.c `pci_parse_slot`):
+ * The one reader of a bhyve argument list: the guest bus of a plain bhyve command line (what
+ * `bhyve-run` was given, what `explain` finds in a log) and of bhyve configuration files
+ * (bhyve_config(5), `-k FILE`, `-o path=value`), as bhyve itself reads them (usr.sbin/bhyve
+ * bhyverun.c `bhyve_parse_simple_config_file`, amd64 `bhyve_optparse`, pci_emul.c
+ * `pci_parse_slot`; each `-s` as core/slots/layout.ts `slotLine` reads it):
  *
+ * - getopt reads options up to the first operand (the VM's name) or `--`; a cluster `-AHPSw`
+ *   is one flag a letter, and an option's value is the rest of its word or the next word;
  * - options go left to right into one tree: `-s [B:]S[:F],model,...` makes node `pci.B.S.F`,
  *   `-S` is `memory.wired=true`, `-o path=value` sets one variable and `-k FILE` each line of
  *   FILE;
@@ -21,42 +24,61 @@
  * @module
  */
 
+import { addressKey } from "../../address.ts";
 import type { Finding } from "../../findings.ts";
 import type { Entry } from "../../vms/types.ts";
-import { type GuestLayout, type SlotLine, slotLine } from "../layout.ts";
+import { type GuestLayout, type SlotLine, slotLine, withEntry } from "../layout.ts";
 
-/** bhyve(8) amd64 options that take an argument (`getopt` string). */
-const WITH_ARGUMENT = new Set("kfopGcsmlKUr".split(""));
+/**
+ * bhyve(8) options that take an argument in any release (the union of the releases' amd64
+ * `getopt` strings, `-g` of the older ones and `-B` of the newer ones included), so that a
+ * logged command line of any release is read as its bhyve read it.
+ */
+const WITH_ARGUMENT = new Set("BcfGgKklmnoprsU".split(""));
 
-/** A bhyve command line without the VM name, and the `-k` files it names (null: unreadable). */
+/**
+ * A bhyve command line without the program, and the `-k` files it names: their text, null for
+ * one pptkit could not read (it says so); a file not in the map was not looked for (the
+ * command line of a log) and is passed over.
+ */
 export interface BhyveCommand {
   readonly args: readonly string[];
   readonly files: ReadonlyMap<string, string | null>;
 }
 
-/** The `-k` files of a command line, in order. */
-export function configFilesOf(args: readonly string[]): string[] {
-  return options(args).filter((o) => o.flag === "k").map((o) => o.value!);
+/** One option as getopt returns it: a flag (`S`, value null) or an option and its value. */
+export interface BhyveOption {
+  readonly flag: string;
+  readonly value: string | null;
 }
 
-function options(args: readonly string[]): { flag: string; value: string | null }[] {
-  const out: { flag: string; value: string | null }[] = [];
+/** bhyve's arguments as its getopt reads them: the options in order, and the VM's name. */
+export function readBhyveArguments(
+  args: readonly string[],
+): { options: BhyveOption[]; vm: string | null } {
+  const options: BhyveOption[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === "--") break;
-    if (!a.startsWith("-") || a.length < 2) continue;
+    if (a === "--") return { options, vm: args[i + 1] ?? null };
+    // getopt stops at the first operand: the VM's name.
+    if (!a.startsWith("-") || a === "-") return { options, vm: a };
     for (let j = 1; j < a.length; j++) {
       const flag = a[j];
       if (!WITH_ARGUMENT.has(flag)) {
-        out.push({ flag, value: null });
+        options.push({ flag, value: null });
         continue;
       }
       const value = j + 1 < a.length ? a.slice(j + 1) : args[++i] ?? "";
-      out.push({ flag, value });
+      options.push({ flag, value });
       break;
     }
   }
-  return out;
+  return { options, vm: null };
+}
+
+/** The `-k` files of a command line, in order. */
+export function configFilesOf(args: readonly string[]): string[] {
+  return readBhyveArguments(args).options.filter((o) => o.flag === "k").map((o) => o.value!);
 }
 
 /** One `path=value` of a config file, or the problem with its line. */
@@ -113,16 +135,17 @@ function nodeLines(nodes: ReadonlyMap<string, Node>, entries: readonly Entry[]):
         }`;
       arg += `,${host}`;
     }
-    const line = slotLine(arg, node.from, { line: node.line });
-    const host = line.passthru?.device;
-    const entry = host === undefined ? null : entries.find((e) => bsfText(e) === host) ?? null;
-    out.push(entry === null ? line : { ...line, passthru: { device: host!, entry } });
+    out.push(withVmEntry(slotLine(arg, node.from, { line: node.line }), entries));
   }
   return out;
 }
 
-function bsfText(e: Entry): string {
-  return `${e.address.bus}/${e.address.slot}/${e.address.function}`;
+/** A passthru line with the VM entry of the host address it names. */
+function withVmEntry(line: SlotLine, entries: readonly Entry[]): SlotLine {
+  const address = line.passthru?.address ?? null;
+  if (address === null) return line;
+  const key = addressKey(address);
+  return withEntry(line, entries.find((e) => addressKey(e.address) === key) ?? null);
 }
 
 /**
@@ -157,20 +180,21 @@ export function bhyveCommandLayout(
     }
     node.keys.set(pci.key, value);
   };
-  for (const o of options(command.args)) {
+  for (const o of readBhyveArguments(command.args).options) {
     if (o.flag === "S") wired = true;
     else if (o.flag === "s") {
-      const line = slotLine(o.value!, "-s");
-      const host = line.passthru?.device;
-      const entry = host === undefined ? null : entries.find((e) => bsfText(e) === host) ?? null;
-      lines.push(entry === null ? line : { ...line, passthru: { device: host!, entry } });
+      const line = withVmEntry(slotLine(o.value!, "-s"), entries);
+      lines.push(line);
       const name = `${line.bus}.${line.slot}.${line.function}`;
-      if (!nodes.has(name)) nodes.set(name, { keys: new Map(), from: "-s", fromSlot: true });
+      if (line.readable && !nodes.has(name)) {
+        nodes.set(name, { keys: new Map(), from: "-s", fromSlot: true });
+      }
     } else if (o.flag === "o") {
       const eq = o.value!.indexOf("=");
       if (eq > 0) setting(o.value!.slice(0, eq), o.value!.slice(eq + 1), "-o");
     } else if (o.flag === "k") {
       const file = o.value!;
+      if (!command.files.has(file)) continue;
       const text = command.files.get(file) ?? null;
       if (text === null) {
         notes.push({
