@@ -282,11 +282,12 @@ export DENO_DIR="$cache_dir"
 
 # V8 tiers for a short-lived program (measured with deno task bench): the optimising compiler
 # never pays back in a run of tens of milliseconds, so it is off; a hook, which runs before
-# every VM boot and does little, is fastest with no JIT at all, and with every function
-# compiled at once: the code cache keeps only what was compiled before it was written.
+# every VM boot and does little, is fastest with no JIT at all. Every function is compiled at
+# once (--no-lazy): V8's code cache keeps only what was compiled before deno wrote it, so this
+# makes a run that finds the cache compile nothing (and the first run compile more).
 case $command in
 hook) v8_flags=--jitless,--no-lazy ;;
-*) v8_flags=--no-opt ;;
+*) v8_flags=--no-opt,--no-lazy ;;
 esac
 
 # deno writes a bundle's code cache on a thread of its own, which a process that calls exit
