@@ -5,13 +5,16 @@
  * and 4096 devices) in a temporary directory, then runs, interleaved and repeated (after one
  * warm-up round that is not counted; the order rotates every round):
  *
- * - `deno run` of an empty script: the baseline every start-up ratio is taken against;
+ * - `deno run` of an empty script: the baseline every start-up ratio is taken against (and,
+ *   with its cache directory removed before each run, the one of the empty-cache rows);
  * - through the launcher, `hook prestart` on 300 devices, `list` on 300 devices and
  *   `list --json` on 300 and 4096 devices, each with a warm code cache (the cache the runs
- *   before wrote) and with an empty one (the first run after an install): a copy of dist/ in
- *   the temporary directory whose launchers differ from dist/pptkit in the one line that names
- *   the cache directory, so nothing else changes (an override through PPTKIT_CACHE_DIR would
- *   add the launcher's ownership check, two forks, to every run);
+ *   before wrote) and with an empty one (the first run on a host that was not warmed); the hook
+ *   also with a cache that holds deno's databases but none of pptkit's code (the first run
+ *   after an upgrade). The launcher is a copy of dist/ in the temporary directory whose
+ *   launchers differ from dist/pptkit in the one line that names the cache directory, so
+ *   nothing else changes (an override through PPTKIT_CACHE_DIR would add the launcher's
+ *   ownership check, two forks, to every run);
  * - `loadInventory` in a fresh process on the text of 1024 and 4096 devices (parse +
  *   inventory: the first call, as a command pays it, and warm calls, which show the cost per
  *   device without the compiler's fixed start);
@@ -418,6 +421,19 @@ async function main(): Promise<void> {
   const emptyCache = async () => {
     await Deno.remove(launchers.coldCache, { recursive: true }).catch(() => {});
   };
+  // deno's databases as an empty run leaves them: a cache with none of pptkit's code, as after
+  // an upgrade of pptkit (its bundles changed) on a host whose cache deno made long ago.
+  const template = `${tmp}/cache-template`;
+  await spawn(DENO, ["run", "--quiet", "empty.js"], { DENO_DIR: template }, tmp);
+  const foreignCache = async () => {
+    await emptyCache();
+    await Deno.mkdir(launchers.coldCache);
+    for await (const e of Deno.readDir(template)) {
+      if (e.isFile) {
+        await Deno.copyFile(`${template}/${e.name}`, `${launchers.coldCache}/${e.name}`);
+      }
+    }
+  };
   const has = (name: string) => COMMANDS.some((c) => c.name === name);
   const isInventory = (stdout: string) => JSON.parse(stdout).schema === "pptkit.inventory/1";
   const isTable = (stdout: string) => stdout.includes("Bhyve Passthru Devices");
@@ -463,16 +479,18 @@ async function main(): Promise<void> {
     warm: { text: "<= 1.5x empty", pass: (_m: number, r: number) => r <= 1.5 },
     cold: { text: "<= 2.0x empty", pass: (_m: number, r: number) => r <= 2.0 },
   };
+  const hookArgs = ["hook", "prestart", "--snapshot", s300, "--wrapper", "native", HOOK_VM];
   const rows: Row[] = [
     baseline,
     coldBaseline,
     ...(has("hook")
-      ? launched(
-        "hook prestart, 300 devices",
-        ["hook", "prestart", "--snapshot", s300, "--wrapper", "native", HOOK_VM],
-        undefined,
-        hookBudgets,
-      )
+      ? [
+        ...launched("hook prestart, 300 devices", hookArgs, undefined, hookBudgets),
+        processRow("hook prestart, 300 devices (no pptkit code cached)", launchers.cold, hookArgs, {
+          env,
+          before: foreignCache,
+        }),
+      ]
       : []),
     ...launched("list, 300 devices", ["list", "--snapshot", s300], isTable),
     processRow("list --json, 300 devices (warm cache)", launchers.warm, [
@@ -556,7 +574,9 @@ async function main(): Promise<void> {
     `\nlaunchers: dist/pptkit with its cache directory at ${tmp}/cache-warm (kept between` +
       " runs) and at cache-cold (removed before each run); V8 flags as launcher.sh sets them." +
       "\nAn empty-cache row's x empty is to the empty run whose cache directory is removed too" +
-      " (deno makes its databases first in both); the figure in brackets is to the warm one.",
+      " (deno makes its databases first in both); the figure in brackets is to the warm one." +
+      "\nNo pptkit code cached: deno's databases exist (made by an empty run) without pptkit's" +
+      " code, as on the first run after an upgrade.",
   );
   if (options.keep) console.log(`\nsnapshots kept in ${tmp}`);
   else await Deno.remove(tmp, { recursive: true });
