@@ -282,13 +282,16 @@ export DENO_DIR="$cache_dir"
 
 # V8 tiers for a short-lived program (measured with deno task bench): the optimising compiler
 # never pays back in a run of tens of milliseconds, so it is off; a hook, which runs before
-# every VM boot and does little, is fastest with no JIT at all. Every function is compiled at
-# once (--no-lazy): V8's code cache keeps only what was compiled before deno wrote it, so this
-# makes a run that finds the cache compile nothing (and the first run compile more).
+# every VM boot and does little, is fastest with no JIT at all. With a code cache every
+# function is compiled at once (--no-lazy): V8's code cache keeps only what was compiled before
+# deno wrote it, so a run that finds the cache compiles nothing. Without one (a cache directory
+# this user cannot write, and no code in it) compiling everything would only cost: functions
+# are compiled on their first call, as deno does by default.
 case $command in
-hook) v8_flags=--jitless,--no-lazy ;;
-*) v8_flags=--no-opt,--no-lazy ;;
+hook) v8_flags=--jitless ;;
+*) v8_flags=--no-opt ;;
 esac
+eager=,--no-lazy
 
 # deno writes a bundle's code cache on a thread of its own, which a process that calls exit
 # never waits for: pptkit exits at once (a hook must not wait for anything it does not need),
@@ -304,14 +307,25 @@ old_ifs=$IFS
 IFS=/
 for part in $bundle; do stamp="$stamp${stamp:+_}$part"; done
 IFS=$old_ifs
-stamp="$cache_dir/$stamp$v8_flags.stamp"
+stamp="$cache_dir/$stamp$v8_flags$eager.stamp"
+# can_write_cache: the cache directory, or the nearest directory above it that exists (deno
+# makes the rest), may be written by this user; a file in the way means no.
+can_write_cache() {
+	d=$cache_dir
+	while [ -n "$d" ] && [ ! -d "$d" ]; do
+		[ ! -e "$d" ] || return 1
+		d=${d%/*}
+	done
+	[ -w "${d:-/}" ]
+}
 unset PPTKIT_CACHE_WRITE
-if [ ! -d "$cache_dir" ]; then
-	export PPTKIT_CACHE_WRITE=1 # deno makes it, if it can
-elif [ -f "$stamp" ] && [ ! "$bundle" -nt "$stamp" ] && [ ! "$deno" -nt "$stamp" ] &&
+if [ -f "$stamp" ] && [ ! "$bundle" -nt "$stamp" ] && [ ! "$deno" -nt "$stamp" ] &&
 	[ ! "$0" -nt "$stamp" ]; then
-	: # written before
-elif { : >"$stamp"; } 2>/dev/null; then
+	v8_flags=$v8_flags$eager # written before
+elif ! can_write_cache; then
+	: # no code cache to read or write
+elif [ ! -d "$cache_dir" ] || { : >"$stamp"; } 2>/dev/null; then
+	v8_flags=$v8_flags$eager
 	export PPTKIT_CACHE_WRITE=1
 fi
 export HOME=/var/empty

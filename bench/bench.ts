@@ -398,9 +398,12 @@ async function main(): Promise<void> {
     console.error("hint: run deno task bench (it builds the bundles first)");
     Deno.exit(66);
   }
-  const flags = /^\*\) v8_flags=(\S+) ;;$/m.exec(await Deno.readTextFile(`${DIST}/pptkit`));
-  if (flags === null) throw new Error("dist/pptkit: no v8_flags line for `*)`");
-  mainFlags = flags[1];
+  // The flags of a run that finds its code cache: the command's, then the launcher's `eager`.
+  const launcherText = await Deno.readTextFile(`${DIST}/pptkit`);
+  const flags = /^\*\) v8_flags=(\S+) ;;$/m.exec(launcherText);
+  const eager = /^eager=(\S+)$/m.exec(launcherText);
+  if (flags === null || eager === null) throw new Error("dist/pptkit: no v8_flags/eager lines");
+  mainFlags = flags[1] + eager[1];
   const tmp = await Deno.makeTempDir({ prefix: "pptkit-bench-" });
   // s300: list and hook (and plan of 256 virtual functions of 2 cards); splan: 25 cards of 8
   // virtual functions, the 200 entries that fill bus 0's guest slots 6-30 (8 functions each).

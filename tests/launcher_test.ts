@@ -426,6 +426,37 @@ function hex(buffer: ArrayBuffer): string {
   return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** dist/ copied into DIR/bin, with a launcher whose own cache directory is `cache`. */
+async function launcherCopy(dir: string, cache: string): Promise<string> {
+  const bin = `${dir}/bin`;
+  await Deno.mkdir(bin, { recursive: true });
+  for (const name of ["pptkit.js", "pptkit-hook.js"]) {
+    await Deno.copyFile(`${ROOT}dist/${name}`, `${bin}/${name}`);
+  }
+  const launcher = await Deno.readTextFile(LAUNCHER);
+  const line = "cache_dir=/var/db/pptkit/cache";
+  assert.equal(launcher.split(line).length, 2, `the launcher names its cache in "${line}"`);
+  await Deno.writeTextFile(`${bin}/pptkit`, launcher.replace(line, `cache_dir=${cache}`));
+  await Deno.chmod(`${bin}/pptkit`, 0o755);
+  return bin;
+}
+
+/** Runs a launcher (not dist/pptkit) without the tests' PPTKIT_CACHE_DIR, with `env` added. */
+async function run(launcher: string, args: readonly string[], env: Record<string, string> = {}) {
+  const base = Deno.env.toObject();
+  delete base.PPTKIT_CACHE_DIR;
+  const out = await new Deno.Command(launcher, {
+    args: [...args],
+    env: { ...base, PPTKIT_DENO: Deno.execPath(), ...env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
 /** A copy of the demo host the hook may write its locks into, and the two runs of these tests. */
 async function cacheRuns(dir: string) {
   const snap = `${dir}/snap`;
@@ -502,6 +533,16 @@ Deno.test("launcher: a cache that cannot be used costs speed only (read-only, br
       }
     }
     await Deno.chmod(readOnly, 0o755);
+    // A cache directory that cannot be made (a file in its path): a launcher whose own cache
+    // directory is there (PPTKIT_CACHE_DIR must exist to be taken as root).
+    const bin = await launcherCopy(dir, `${dir}/a-file/cache`);
+    await Deno.writeTextFile(`${dir}/a-file`, "");
+    for (const [i, args] of runs.entries()) {
+      const r = await run(`${bin}/pptkit`, args);
+      assert.equal(r.code, expected[i].code, `under a file: ${args.join(" ")}: ${r.stderr}`);
+      assert.equal(r.stdout, expected[i].stdout, `under a file: ${args.join(" ")}`);
+      assert.equal(r.stderr, expected[i].stderr, `under a file: ${args.join(" ")}`);
+    }
   } finally {
     await cleanup();
   }
@@ -617,25 +658,12 @@ Deno.test({
 
       // An ignored cache directory falls back to the launcher's own; a copy of the launcher
       // whose own is in this scratch directory keeps the host's cache out of the test.
-      const bin = `${dir}/bin`;
-      await Deno.mkdir(bin);
-      for (const name of ["pptkit.js", "pptkit-hook.js"]) {
-        await Deno.copyFile(`${ROOT}dist/${name}`, `${bin}/${name}`);
-      }
-      const launcher = (await Deno.readTextFile(LAUNCHER))
-        .replace("cache_dir=/var/db/pptkit/cache", `cache_dir=${dir}/default-cache`);
-      await Deno.writeTextFile(`${bin}/pptkit`, launcher);
-      await Deno.chmod(`${bin}/pptkit`, 0o755);
+      const bin = await launcherCopy(dir, `${dir}/default-cache`);
       const theirs = `${dir}/their-cache`;
       await Deno.mkdir(theirs);
       await Deno.chmod(theirs, 0o777);
-      const out = await new Deno.Command(`${bin}/pptkit`, {
-        args: ["--version"],
-        env: { PPTKIT_DENO: Deno.execPath(), PPTKIT_CACHE_DIR: theirs },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.match(new TextDecoder().decode(out.stderr), /ignoring PPTKIT_CACHE_DIR=.*their-cache/);
+      const out = await run(`${bin}/pptkit`, ["--version"], { PPTKIT_CACHE_DIR: theirs });
+      assert.match(out.stderr, /ignoring PPTKIT_CACHE_DIR=.*their-cache/);
       assert.deepEqual([...codeCache(theirs).keys()], [], "nothing written where others may write");
       assert.deepEqual([...codeCache(`${dir}/default-cache`).keys()], ["pptkit.js"]);
     } finally {
