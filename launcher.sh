@@ -319,16 +319,24 @@ can_write_cache() {
 	[ -w "${d:-/}" ]
 }
 unset PPTKIT_CACHE_WRITE
+deno_home=""
 if [ -f "$stamp" ] && [ ! "$bundle" -nt "$stamp" ] && [ ! "$deno" -nt "$stamp" ] &&
 	[ ! "$0" -nt "$stamp" ]; then
 	v8_flags=$v8_flags$eager # written before
 elif ! can_write_cache; then
-	: # no code cache to read or write
+	# No code cache to read or write, so no --no-lazy. And if the directory is not even there
+	# for deno's other caches (a user runs pptkit before root made it): deno as it runs by
+	# default, its caches under this user's HOME (without any, it would analyse the bundle's
+	# imports anew every run).
+	if [ ! -d "$cache_dir" ]; then
+		deno_home=${HOME:-}
+		unset DENO_DIR
+	fi
 elif [ ! -d "$cache_dir" ] || { : >"$stamp"; } 2>/dev/null; then
 	v8_flags=$v8_flags$eager
 	export PPTKIT_CACHE_WRITE=1
 fi
-export HOME=/var/empty
+export HOME="${deno_home:-/var/empty}"
 # No update check either: pptkit never touches the network.
 export DENO_NO_UPDATE_CHECK=1
 
