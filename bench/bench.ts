@@ -20,9 +20,10 @@
  *   device without the compiler's fixed start);
  * - `plan` for a VM of 256 entries, in process (the command's `run`), when `plan` is built.
  *
- * Each figure is the median of the rounds with its spread (min-max); ratios to the empty run
- * are taken round by round (the same round's baseline) and their median printed. Nothing here
- * is a test: the suite never asserts a time.
+ * Each figure is the median of the rounds with its spread (min-max). Each run of a row with a
+ * ratio comes right after a run of its baseline (the empty run; for an empty-cache row the empty
+ * run with its cache removed too): the ratio printed is the median of those pairs' ratios.
+ * Nothing here is a test: the suite never asserts a time.
  *
  * Options: `--rounds N` (default 15), `--seed N` (default 1), `--keep` (leave the generated
  * snapshots and print where). Internal: `--probe inventory|plan DIR` (one timed call in this
@@ -233,6 +234,8 @@ interface Sample {
   readonly ms: number;
   readonly ok: boolean;
   readonly note?: string;
+  /** The baseline's run just before this one: the other half of the pair. */
+  base?: number;
 }
 
 interface Row {
@@ -539,10 +542,15 @@ async function main(): Promise<void> {
   for (const row of measured.filter((r) => r.label.endsWith("(warm cache)"))) {
     for (let i = 0; i < 2; i++) await row.run();
   }
+  // Every run of a row with a ratio comes right after a run of its baseline: the two are a
+  // pair, and the ratio is the median of the pairs' ratios.
+  const baselines = new Set([baseline, coldBaseline]);
   for (let round = 0; round <= options.rounds; round++) {
     for (let i = 0; i < measured.length; i++) {
       const row = measured[(i + round) % measured.length];
+      const base = row.ratio && !baselines.has(row) ? await (row.baseline ?? baseline).run() : null;
       const sample = await row.run();
+      if (base !== null) sample.base = base.ms;
       if (round > 0) row.samples.push(sample);
     }
   }
@@ -601,7 +609,8 @@ function formatRow(row: Row, warmBaseline: Row): string {
   const m = median(values);
   const ratioTo = (base: Row) =>
     median(row.samples.map((s, i) => s.ms / base.samples[i].ms).filter((r) => Number.isFinite(r)));
-  const ratio = ratioTo(baseline);
+  const paired = row.samples.map((s) => s.ms / (s.base ?? NaN)).filter((r) => Number.isFinite(r));
+  const ratio = paired.length > 0 ? median(paired) : ratioTo(baseline);
   const alsoWarm = row.baseline === undefined
     ? ""
     : ` (${ratioTo(warmBaseline).toFixed(2)}x the empty run with a warm cache)`;

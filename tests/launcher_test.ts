@@ -555,22 +555,14 @@ Deno.test("launcher: hook runs pptkit-hook.js, every other command pptkit.js", a
     await Deno.chmod(`${dir}/pptkit`, 0o755);
     const bundle = (name: string) => `console.log("${name}", Deno.args.join(" "));\n`;
     await Deno.writeTextFile(`${dir}/pptkit.js`, bundle("main"));
-    const run = async (...args: string[]) => {
-      const out = await new Deno.Command(`${dir}/pptkit`, {
-        args,
-        env: { PPTKIT_DENO: Deno.execPath() },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return new TextDecoder().decode(out.stdout).trim();
-    };
+    const which = async (...args: string[]) => (await run(`${dir}/pptkit`, args)).stdout.trim();
     // Without a hook bundle (an older install) the main one runs the hook too.
-    assert.equal(await run("hook", "prestart", "vm1"), "main hook prestart vm1");
+    assert.equal(await which("hook", "prestart", "vm1"), "main hook prestart vm1");
     await Deno.writeTextFile(`${dir}/pptkit-hook.js`, bundle("hook"));
     // The command is found as pptkit finds it: the first word that is not an option or the
     // value of a global one (--snapshot, --root, --config).
     for (
-      const [args, which] of [
+      const [args, bundle] of [
         [["hook", "prestart", "vm1"], "hook"],
         [["--snapshot", "/tmp/s", "hook", "poststop", "vm1"], "hook"],
         [["-q", "--config=/x.jsonc", "hook", "--help"], "hook"],
@@ -581,7 +573,7 @@ Deno.test("launcher: hook runs pptkit-hook.js, every other command pptkit.js", a
         [["--version"], "main"],
       ] as const
     ) {
-      assert.equal(await run(...args), `${which} ${args.join(" ")}`, args.join(" "));
+      assert.equal(await which(...args), `${bundle} ${args.join(" ")}`, args.join(" "));
     }
   } finally {
     await cleanup();
