@@ -19,6 +19,7 @@ import {
   ROOT,
   type RunResult,
   scratch,
+  TEST_CACHE,
 } from "./helpers.ts";
 
 /** One `pptkit:` line, maybe a `hint:` line, no trace, nothing on stdout, the exit code. */
@@ -555,7 +556,9 @@ Deno.test("launcher: hook runs pptkit-hook.js, every other command pptkit.js", a
     await Deno.chmod(`${dir}/pptkit`, 0o755);
     const bundle = (name: string) => `console.log("${name}", Deno.args.join(" "));\n`;
     await Deno.writeTextFile(`${dir}/pptkit.js`, bundle("main"));
-    const which = async (...args: string[]) => (await run(`${dir}/pptkit`, args)).stdout.trim();
+    const env = { PPTKIT_CACHE_DIR: TEST_CACHE };
+    const which = async (...args: string[]) =>
+      (await run(`${dir}/pptkit`, args, env)).stdout.trim();
     // Without a hook bundle (an older install) the main one runs the hook too.
     assert.equal(await which("hook", "prestart", "vm1"), "main hook prestart vm1");
     await Deno.writeTextFile(`${dir}/pptkit-hook.js`, bundle("hook"));
