@@ -5,6 +5,7 @@
  * ```
  * bin/pptkit                        the launcher (finds ../libexec/pptkit/pptkit.js)   0555
  * libexec/pptkit/pptkit.js          the bundle                                          0444
+ * libexec/pptkit/pptkit-hook.js     the hook's bundle (the launcher runs it for hook)   0444
  * share/man/man8/pptkit.8           the man page (docs/pptkit.8)                        0444
  * share/pptkit/hooks/*              the wrapper shims (hooks/)                          0555
  * share/pptkit/plugins/*            the built-in plugins and quirk rules, for reading   0444
@@ -14,6 +15,12 @@
  * Directories are 0755. Installs what `deno task bundle` built (dist/), never builds; runs
  * again over an earlier install. pptkit reads `/usr/local/etc/pptkit/pptkit.jsonc` whatever
  * the PREFIX (use `--config` for another place).
+ *
+ * Without DESTDIR (pptkit installed where it runs) it then warms V8's code cache in the
+ * launcher's cache directory (/var/db/pptkit/cache): it runs `pptkit --version` and
+ * `pptkit hook --help` once, so that even the first hook finds its code compiled. A staged
+ * install (DESTDIR) cannot, since the cache is keyed by the bundle's final path: the first
+ * run there writes it. A cache that cannot be warmed is a note, never a failed install.
  *
  * @module
  */
@@ -101,9 +108,14 @@ async function files(dir: string): Promise<string[]> {
 export async function install(options: InstallOptions): Promise<InstalledFile[]> {
   const source = (options.source ?? SOURCE).replace(/\/?$/, "/");
   const bundle = `${source}dist/pptkit.js`;
+  const hookBundle = `${source}dist/pptkit-hook.js`;
   const launcher = `${source}dist/pptkit`;
-  if (!(await isFile(bundle)) || !(await isFile(launcher))) {
-    throw new Deno.errors.NotFound("dist/pptkit.js and dist/pptkit are not built");
+  for (const file of [bundle, hookBundle, launcher]) {
+    if (!(await isFile(file))) {
+      throw new Deno.errors.NotFound(
+        "dist/pptkit.js, dist/pptkit-hook.js and dist/pptkit are not built",
+      );
+    }
   }
   const base = options.destdir.replace(/\/+$/, "") + options.prefix.replace(/\/+$/, "");
   const installed: InstalledFile[] = [];
@@ -120,6 +132,7 @@ export async function install(options: InstallOptions): Promise<InstalledFile[]>
 
   await put("bin/pptkit", 0o555, launcher);
   await put("libexec/pptkit/pptkit.js", 0o444, bundle);
+  await put("libexec/pptkit/pptkit-hook.js", 0o444, hookBundle);
   if (await isFile(`${source}docs/pptkit.8`)) {
     await put("share/man/man8/pptkit.8", 0o444, `${source}docs/pptkit.8`);
   }
@@ -131,6 +144,35 @@ export async function install(options: InstallOptions): Promise<InstalledFile[]>
   }
   await put("etc/pptkit/pptkit.jsonc.sample", 0o644, { text: SAMPLE_CONFIG });
   return installed;
+}
+
+/** The runs that compile each bundle once with the V8 flags the launcher gives it. */
+const WARM_UP: readonly (readonly string[])[] = [["--version"], ["hook", "--help"]];
+
+/**
+ * Runs the installed launcher once per bundle so that deno writes their code cache; returns
+ * why it could not, or null. Only for an install in place: the cache is keyed by the bundle's
+ * path.
+ */
+export async function warmCodeCache(prefix: string): Promise<string | null> {
+  const launcher = `${prefix.replace(/\/+$/, "")}/bin/pptkit`;
+  for (const args of WARM_UP) {
+    try {
+      const out = await new Deno.Command(launcher, {
+        args: [...args],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      if (!out.success) {
+        const why = new TextDecoder().decode(out.stderr).split("\n")[0];
+        return `pptkit ${args.join(" ")} exited ${out.code}${why === "" ? "" : `: ${why}`}`;
+      }
+    } catch (e) {
+      return `cannot run ${launcher}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  return null;
 }
 
 function fail(code: number, message: string, hint?: string): never {
@@ -151,7 +193,7 @@ async function main(): Promise<void> {
     installed = await install({ prefix, destdir });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      fail(66, "dist/pptkit.js is missing", "run deno task bundle first");
+      fail(66, "dist/ is not built", "run deno task bundle first");
     }
     if (e instanceof Deno.errors.PermissionDenied) {
       fail(77, `cannot write under ${destdir}${prefix}: permission denied`, "run it as root");
@@ -160,6 +202,17 @@ async function main(): Promise<void> {
   }
   for (const f of installed) {
     console.log(`${f.mode.toString(8).padStart(4, "0")} ${destdir}${prefix}/${f.path}`);
+  }
+  if (destdir === "") {
+    const why = await warmCodeCache(prefix);
+    if (why !== null) {
+      console.error(`note: V8's code cache is not warmed (${why}); the first run writes it`);
+    }
+  } else {
+    console.error(
+      "note: V8's code cache is written by the first run on the host " +
+        "(or run there: pptkit --version; pptkit hook --help)",
+    );
   }
   if (prefix !== "/usr/local") {
     console.error(

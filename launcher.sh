@@ -3,15 +3,26 @@
 # (pptkit(8), DESIGN §14): named read and write paths, only the commands pptkit runs, only
 # the environment variables it reads, no network, no remote or npm modules.
 #
-# Installed as PREFIX/bin/pptkit next to PREFIX/libexec/pptkit/pptkit.js; in a build tree
-# it is dist/pptkit next to dist/pptkit.js.
+# Installed as PREFIX/bin/pptkit next to PREFIX/libexec/pptkit/pptkit.js and pptkit-hook.js;
+# in a build tree it is dist/pptkit next to dist/pptkit.js and dist/pptkit-hook.js. `hook`
+# runs pptkit-hook.js (the same program with the hook alone, quicker to start before every VM
+# boot), every other command pptkit.js.
+#
+# deno's caches, V8's compiled code among them, live in one directory whatever HOME is
+# (default /var/db/pptkit/cache; HOME is set to /var/empty), so every run finds the code the
+# runs before it compiled. The bundle cannot write there. A cache that is missing or cannot be
+# written costs speed only.
 #
 # Environment:
 #   PPTKIT_DENO         deno binary (default: deno on PATH, then /usr/local/bin/deno)
-#   PPTKIT_BUNDLE       the bundle to run (default: see above)
+#   PPTKIT_BUNDLE       the bundle to run, for every command (default: see above)
+#   PPTKIT_CACHE_DIR    deno's cache directory (default /var/db/pptkit/cache)
 #   PPTKIT_ALLOW_READ   extra paths pptkit may read, comma-separated (VM directories
 #                       outside the defaults)
 #   PPTKIT_ALLOW_WRITE  extra paths pptkit may write, comma-separated
+# Run as root, the launcher ignores (with a warning) a PPTKIT_DENO, PPTKIT_BUNDLE or
+# PPTKIT_CACHE_DIR that does not belong to root or that group or others may write, or whose
+# directory is so: it would run another user's code as root.
 #
 # Exit status: 69 when deno or the bundle cannot be found, 77 when a path cannot be granted;
 # otherwise pptkit's own.
@@ -23,45 +34,6 @@ die() {
 	[ -z "${3:-}" ] || echo "hint: $3" >&2
 	exit "$1"
 }
-
-self=$0
-bundle=${PPTKIT_BUNDLE:-}
-if [ -n "$bundle" ]; then
-	[ -f "$bundle" ] || die 69 "PPTKIT_BUNDLE=$bundle: no such file" \
-		"set PPTKIT_BUNDLE to the path of pptkit.js, or unset it"
-else
-	case $self in
-	*/*) dir=${self%/*} ;;
-	*) dir=. ;;
-	esac
-	for candidate in "$dir/pptkit.js" "$dir/../libexec/pptkit/pptkit.js"; do
-		if [ -f "$candidate" ]; then
-			bundle=$candidate
-			break
-		fi
-	done
-	[ -n "$bundle" ] || die 69 "cannot find pptkit.js next to $self" \
-		"set PPTKIT_BUNDLE to the bundle's path"
-fi
-
-deno=${PPTKIT_DENO:-}
-if [ -n "$deno" ]; then
-	case $deno in
-	*/*) ;;
-	*) deno=$(command -v "$deno" 2>/dev/null || echo "$deno") ;;
-	esac
-	if [ ! -f "$deno" ] || [ ! -x "$deno" ]; then
-		die 69 "PPTKIT_DENO=$PPTKIT_DENO is not an executable file" \
-			"set PPTKIT_DENO to the deno binary, or unset it to use deno from PATH"
-	fi
-else
-	deno=$(command -v deno 2>/dev/null || true)
-	[ -n "$deno" ] || deno=/usr/local/bin/deno
-	if [ ! -f "$deno" ] || [ ! -x "$deno" ]; then
-		die 69 "deno not found (looked at PPTKIT_DENO, PATH and /usr/local/bin/deno)" \
-			"pkg install deno, or set PPTKIT_DENO to the deno binary"
-	fi
-fi
 
 # Default permissions. `deno task compile` bakes these same lines into the single binary
 # (compile.ts reads them): keep each one `name="..."` or `name="$name,..."`.
@@ -131,7 +103,8 @@ nl='
 loader_confs=""
 command=""
 snapshot_out=""
-# The command is the first argument that is not an option; `snapshot DIR` writes DIR.
+# The command is the first argument that is not an option or the value of a global option
+# (--snapshot, --root, --config), as pptkit finds it; `snapshot DIR` writes DIR.
 positional() {
 	if [ -z "$command" ]; then
 		command=$1
@@ -167,7 +140,10 @@ for arg in "$@"; do
 	fi
 	case $arg in
 	--) after_dashes=yes ;;
-	--snapshot | --root | --config | --loader-conf | --log) want=${arg#--} ;;
+	--snapshot | --root | --config) want=${arg#--} ;;
+	# Options of a command take their value after the command only (before it, pptkit reads
+	# the next word as the command).
+	--loader-conf | --log) [ -z "$command" ] || want=${arg#--} ;;
 	--snapshot=*) grant_read "${arg#*=}" && snapshot_dir=${arg#*=} ;;
 	--root=*) grant_read "${arg#*=}" && root_dir=${arg#*=} ;;
 	--config=*) grant_read "${arg#*=}" ;;
@@ -178,7 +154,7 @@ for arg in "$@"; do
 	--log=*) grant_write "${arg#*=}" ;;
 	# Other options that take a value: the value is neither the command nor a path.
 	--vm | --format | --first-slot | --used-slots | --wrapper | --devices | --stale-after)
-		want=skip
+		[ -z "$command" ] || want=skip
 		;;
 	-*) ;;
 	*) positional "$arg" ;;
@@ -202,33 +178,194 @@ for p in ${PPTKIT_ALLOW_READ:-}; do grant_read "$p"; done
 for p in ${PPTKIT_ALLOW_WRITE:-}; do grant_write "$p"; done
 IFS=$old_ifs
 
-# deno refuses to start any command while an LD_* or DYLD_* variable is set (it could load
-# code into it): every pciconf run would fail. pptkit's commands never need one.
-while IFS= read -r line; do
-	case $line in
-	"export LD_"*=* | "export DYLD_"*=*)
-		name=${line#export }
-		unset "${name%%=*}" 2>/dev/null || true
-		;;
+# Overrides from the environment, checked when pptkit runs as root: another user's file there
+# would run as root. The user id is asked only when there is something to check (id(1) costs a
+# fork and an exec; a hook runs before every VM boot); id and ls by their paths in the base
+# system, not from PATH.
+uid=""
+if [ -n "${PPTKIT_DENO:-}${PPTKIT_BUNDLE:-}${PPTKIT_CACHE_DIR:-}" ]; then
+	uid=$(/usr/bin/id -u 2>/dev/null) || uid=0
+fi
+# root_owned PATH: PATH (after symlinks) and the directory holding it belong to root, and
+# neither group nor others may write them.
+root_owned() {
+	case $1 in
+	*/*) parent=${1%/*} ;;
+	*) parent=. ;;
 	esac
-done <<EOF
-$(export -p)
-EOF
-# No update check either: pptkit never touches the network.
-export DENO_NO_UPDATE_CHECK=1
+	listing=$(/bin/ls -ndL -- "$1" "${parent:-/}" 2>/dev/null) || return 1
+	while read -r mode _ owner _; do
+		[ "$owner" = 0 ] || return 1
+		case $mode in
+		?????w* | ????????w*) return 1 ;;
+		esac
+	done <<LISTING
+$listing
+LISTING
+}
+# trusted NAME VALUE: true unless pptkit runs as root and VALUE is not root_owned; says why.
+trusted() {
+	[ "$uid" = 0 ] || return 0
+	root_owned "$2" && return 0
+	echo "pptkit: warning: ignoring $1=$2: run as root, pptkit takes it only when it exists" \
+		"and both it and its directory belong to root and are not writable by group or others" >&2
+	return 1
+}
+# on_path NAME: the first executable NAME in PATH, in $found (no fork: a loop over PATH).
+on_path() {
+	found=""
+	old_ifs=$IFS
+	IFS=:
+	for d in ${PATH:-}; do
+		if [ -n "$d" ] && [ -f "$d/$1" ] && [ -x "$d/$1" ]; then
+			found=$d/$1
+			break
+		fi
+	done
+	IFS=$old_ifs
+	[ -n "$found" ]
+}
+
+bundle=${PPTKIT_BUNDLE:-}
+if [ -n "$bundle" ]; then
+	[ -f "$bundle" ] || die 69 "PPTKIT_BUNDLE=$bundle: no such file" \
+		"set PPTKIT_BUNDLE to the path of pptkit.js, or unset it"
+	trusted PPTKIT_BUNDLE "$bundle" || bundle=""
+fi
+if [ -z "$bundle" ]; then
+	case $0 in
+	*/*) dir=${0%/*} ;;
+	*) dir=. ;;
+	esac
+	for lib in "$dir" "$dir/../libexec/pptkit"; do
+		if [ -f "$lib/pptkit.js" ]; then
+			bundle=$lib/pptkit.js
+			# The hook's own bundle when it was installed; else the main one does it all.
+			[ "$command" != hook ] || [ ! -f "$lib/pptkit-hook.js" ] || bundle=$lib/pptkit-hook.js
+			break
+		fi
+	done
+	[ -n "$bundle" ] || die 69 "cannot find pptkit.js next to $0" \
+		"set PPTKIT_BUNDLE to the bundle's path"
+fi
+
+deno=${PPTKIT_DENO:-}
+if [ -n "$deno" ]; then
+	case $deno in
+	*/*) ;;
+	*) ! on_path "$deno" || deno=$found ;;
+	esac
+	if [ ! -f "$deno" ] || [ ! -x "$deno" ]; then
+		die 69 "PPTKIT_DENO=$PPTKIT_DENO is not an executable file" \
+			"set PPTKIT_DENO to the deno binary, or unset it to use deno from PATH"
+	fi
+	trusted PPTKIT_DENO "$deno" || deno=""
+fi
+if [ -z "$deno" ]; then
+	on_path deno && deno=$found || deno=/usr/local/bin/deno
+	if [ ! -f "$deno" ] || [ ! -x "$deno" ]; then
+		die 69 "deno not found (looked at PPTKIT_DENO, PATH and /usr/local/bin/deno)" \
+			"pkg install deno, or set PPTKIT_DENO to the deno binary"
+	fi
+fi
+
+# deno's caches: one directory whatever HOME is, so that V8's code cache written by one run
+# (one entry per bundle, each always run with the same V8 flags) is found by the next; the
+# bundle may not write it (--deny-write), deno itself may. deno creates it when it can, and
+# runs without a cache when it cannot.
+cache_dir=/var/db/pptkit/cache
+if [ -n "${PPTKIT_CACHE_DIR:-}" ] && trusted PPTKIT_CACHE_DIR "$PPTKIT_CACHE_DIR"; then
+	cache_dir=$PPTKIT_CACHE_DIR
+fi
+checked "$cache_dir"
+export DENO_DIR="$cache_dir"
 
 # V8 tiers for a short-lived program (measured with deno task bench): the optimising compiler
 # never pays back in a run of tens of milliseconds, so it is off; a hook, which runs before
-# every VM boot and does little, is fastest with no JIT at all.
+# every VM boot and does little, is fastest with no JIT at all. With a code cache every
+# function is compiled at once (--no-lazy): V8's code cache keeps only what was compiled before
+# deno wrote it, so a run that finds the cache compiles nothing. Without one (a cache directory
+# this user cannot write, and no code in it) compiling everything would only cost: functions
+# are compiled on their first call, as deno does by default.
 case $command in
 hook) v8_flags=--jitless ;;
 *) v8_flags=--no-opt ;;
 esac
+eager=,--no-lazy
+
+# deno writes a bundle's code cache on a thread of its own, which a process that calls exit
+# never waits for: pptkit exits at once (a hook must not wait for anything it does not need),
+# except when PPTKIT_CACHE_WRITE is set: then it ends by itself, which waits for the write.
+# That is the case when this bundle has no stamp in the cache directory, or its stamp is older
+# than the bundle, deno or this launcher (each may change the code V8 compiles or its flags).
+case $bundle in
+/*) ;;
+*) bundle=$PWD/$bundle ;;
+esac
+stamp=""
+old_ifs=$IFS
+IFS=/
+for part in $bundle; do stamp="$stamp${stamp:+_}$part"; done
+IFS=$old_ifs
+stamp="$cache_dir/$stamp$v8_flags$eager.stamp"
+# can_write_cache: the cache directory, or the nearest directory above it that exists (deno
+# makes the rest), may be written by this user; a file in the way means no.
+can_write_cache() {
+	d=$cache_dir
+	while [ -n "$d" ] && [ ! -d "$d" ]; do
+		[ ! -e "$d" ] || return 1
+		d=${d%/*}
+	done
+	[ -w "${d:-/}" ]
+}
+unset PPTKIT_CACHE_WRITE
+deno_home=""
+if [ -f "$stamp" ] && [ ! "$bundle" -nt "$stamp" ] && [ ! "$deno" -nt "$stamp" ] &&
+	[ ! "$0" -nt "$stamp" ]; then
+	v8_flags=$v8_flags$eager # written before
+elif ! can_write_cache; then
+	# No code cache to read or write, so no --no-lazy. And if the directory is not even there
+	# for deno's other caches (a user runs pptkit before root made it): deno as it runs by
+	# default, its caches under this user's HOME (without any, it would analyse the bundle's
+	# imports anew every run).
+	if [ ! -d "$cache_dir" ]; then
+		deno_home=${HOME:-}
+		unset DENO_DIR
+	fi
+elif [ ! -d "$cache_dir" ] || { : >"$stamp"; } 2>/dev/null; then
+	v8_flags=$v8_flags$eager
+	export PPTKIT_CACHE_WRITE=1
+fi
+export HOME="${deno_home:-/var/empty}"
+# No update check either: pptkit never touches the network.
+export DENO_NO_UPDATE_CHECK=1
+
+# Variables that change what the dynamic linker or deno does, unset by name (listing the
+# environment would cost a fork on every run). deno refuses to start any command while an
+# LD_* or DYLD_* variable is set (it could load code into it): every pciconf would fail; the
+# DENO_* and OTEL_DENO ones would add V8 flags, write coverage files, export telemetry, or
+# change how modules resolve. pptkit's commands need none of them.
+for name in AUDIT ASSUME_KERNEL BIND_NOT BIND_NOW DEBUG DEBUG_OUTPUT DUMP_REL_POST DUMP_REL_PRE \
+	DYNAMIC_WEAK ELF_HINTS_PATH HWCAP_MASK LIBMAP LIBMAP_DISABLE LIBRARY_PATH LIBRARY_PATH_FDS \
+	LIBRARY_PATH_RPATH LOADFLTR NO_DL_ITERATE_PHDR_AFTER_FORK ORIGIN_PATH POINTER_GUARD PRELOAD \
+	PRELOAD_FDS PROFILE PROFILE_OUTPUT RUN_PATH SHOW_AUXV STATIC_TLS_EXTRA TRACE_LOADED_OBJECTS \
+	TRACE_LOADED_OBJECTS_ALL TRACE_LOADED_OBJECTS_FMT1 TRACE_LOADED_OBJECTS_FMT2 \
+	TRACE_LOADED_OBJECTS_PROGNAME TRACE_PRELINKING USE_LOAD_BIAS UTRACE VERBOSE WARN; do
+	unset "LD_$name" "LD_32_$name"
+done
+unset DYLD_FALLBACK_FRAMEWORK_PATH DYLD_FALLBACK_LIBRARY_PATH DYLD_FRAMEWORK_PATH \
+	DYLD_IMAGE_SUFFIX DYLD_INSERT_LIBRARIES DYLD_LIBRARY_PATH DYLD_PRINT_LIBRARIES \
+	DENO_AUTH_TOKENS DENO_AUTO_SERVE DENO_CACHE_DB_MODE DENO_CERT DENO_COMPAT DENO_CONDITIONS \
+	DENO_COVERAGE_DIR DENO_EMIT_CACHE_MODE DENO_KV_DB_MODE DENO_KV_DEFAULT_PATH \
+	DENO_KV_PATH_PREFIX DENO_NO_PACKAGE_JSON DENO_SERVE_ADDRESS DENO_TLS_CA_STORE \
+	DENO_TRACE_PERMISSIONS DENO_USE_CGROUPS DENO_V8_FLAGS NPM_CONFIG_REGISTRY OTEL_DENO \
+	SSLKEYLOGFILE XDG_CACHE_HOME
 
 exec "$deno" run --quiet --no-config --no-lock --no-prompt --cached-only --no-remote --no-npm \
 	--v8-flags="$v8_flags" \
 	--allow-read="$read_paths$extra_read" \
 	--allow-write="$write_paths$extra_write" \
+	--deny-write="$cache_dir" \
 	--allow-run="$run_commands" \
 	--allow-env="$env_names" \
 	--allow-sys="$sys_names" \

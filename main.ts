@@ -195,6 +195,19 @@ function report(e: unknown, json: boolean): number {
   return f.exitCode;
 }
 
+/**
+ * Ends the process with `code`. deno writes V8's code cache of the bundle (the compiled code
+ * that the next run loads instead of compiling, DESIGN §15) on a thread of its own, and only a
+ * process that ends by itself waits for that write; `Deno.exit` does not, and a pending timer
+ * or lock wait would keep a process that ends by itself alive. So a run ends by itself only
+ * when the launcher says this bundle has no code cache yet (`PPTKIT_CACHE_WRITE`, its first
+ * run after an install or an upgrade); every other run exits at once.
+ */
+function end(code: number): void {
+  if (env("PPTKIT_CACHE_WRITE") === "1") Deno.exitCode = code;
+  else Deno.exit(code);
+}
+
 if (import.meta.main) {
   let code: number;
   try {
@@ -202,5 +215,5 @@ if (import.meta.main) {
   } catch (e) {
     code = report(e, wantsJson(Deno.args));
   }
-  Deno.exit(code);
+  end(code);
 }

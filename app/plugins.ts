@@ -1,21 +1,21 @@
 /**
  * The plugins pptkit ships: the code plugins by name (their load order) and the rules of
- * quirks.jsonc. The app passes them to core/plugins/loading.ts, so core never imports a plugin.
+ * quirks.jsonc (app/builtin_quirks.ts, parsed at build time in the bundles). The app passes
+ * them to core/plugins/loading.ts, so core never imports a plugin.
  *
  * @module
  */
 
-import QUIRKS from "../plugins/quirks.jsonc" with { type: "text" };
 import type { PptkitConfig } from "../core/config.ts";
 import type { Finding } from "../core/findings.ts";
 import type { Host } from "../core/host/host.ts";
 import { type BuiltinPlugins, loadPlugins } from "../core/plugins/loading.ts";
-import { parseQuirks } from "../core/plugins/quirks.ts";
 import type { PluginRegistry } from "../core/plugins/registry.ts";
 import amdGpu from "../plugins/amd_gpu.ts";
 import intelNic from "../plugins/intel_nic.ts";
 import nvidia from "../plugins/nvidia.ts";
 import qlogic from "../plugins/qlogic.ts";
+import { builtinQuirks } from "./builtin_quirks.ts";
 
 const CODE = { amd_gpu: amdGpu, intel_nic: intelNic, nvidia, qlogic };
 
@@ -27,9 +27,7 @@ export function builtinPlugins(): BuiltinPlugins {
       origin: "built-in" as const,
       path: `plugins/${name}.ts`,
     }));
-  const { rules, findings } = parseQuirks(QUIRKS, "plugins/quirks.jsonc");
-  if (findings.length > 0) throw new Error(`built-in quirks are broken: ${findings[0].message}`);
-  return { plugins, rules };
+  return { plugins, rules: builtinQuirks() };
 }
 
 /** The plugins of a host: the built-in ones and the community files its config names. */

@@ -5,18 +5,25 @@
  * and 4096 devices) in a temporary directory, then runs, interleaved and repeated (after one
  * warm-up round that is not counted; the order rotates every round):
  *
- * - `deno run` of an empty script: the baseline every start-up ratio is taken against;
- * - `dist/pptkit list --json` through the launcher on 300 devices;
- * - `dist/pptkit.js list --json` (the bundle under `deno run`) on 4096 devices;
+ * - `deno run` of an empty script: the baseline every start-up ratio is taken against (and,
+ *   with its cache directory removed before each run, the one of the empty-cache rows);
+ * - through the launcher, `hook prestart` on 300 devices, `list` on 300 devices and
+ *   `list --json` on 300 and 4096 devices, each with a warm code cache (the cache the runs
+ *   before wrote) and with an empty one (the first run on a host that was not warmed); the hook
+ *   also with a cache that holds deno's databases but none of pptkit's code (the first run
+ *   after an upgrade). The launcher is a copy of dist/ in the temporary directory whose
+ *   launchers differ from dist/pptkit in the one line that names the cache directory, so
+ *   nothing else changes (an override through PPTKIT_CACHE_DIR would add the launcher's
+ *   ownership check, two forks, to every run);
  * - `loadInventory` in a fresh process on the text of 1024 and 4096 devices (parse +
  *   inventory: the first call, as a command pays it, and warm calls, which show the cost per
  *   device without the compiler's fixed start);
- * - `dist/pptkit hook prestart` through the launcher on 300 devices, when `hook` is built;
  * - `plan` for a VM of 256 entries, in process (the command's `run`), when `plan` is built.
  *
- * Each figure is the median of the rounds with its spread (min-max); ratios to the empty run
- * are taken round by round (the same round's baseline) and their median printed. Nothing here
- * is a test: the suite never asserts a time.
+ * Each figure is the median of the rounds with its spread (min-max). Each run of a row with a
+ * ratio comes right after a run of its baseline (the empty run; for an empty-cache row the empty
+ * run with its cache removed too): the ratio printed is the median of those pairs' ratios.
+ * Nothing here is a test: the suite never asserts a time.
  *
  * Options: `--rounds N` (default 15), `--seed N` (default 1), `--keep` (leave the generated
  * snapshots and print where). Internal: `--probe inventory|plan DIR` (one timed call in this
@@ -46,10 +53,15 @@ import {
 } from "./synth.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const BUNDLE = `${ROOT}dist/pptkit.js`;
-const LAUNCHER = `${ROOT}dist/pptkit`;
+const DIST = `${ROOT}dist`;
 const DENO = Deno.execPath();
+/** deno first, as the launcher finds it on a host (PPTKIT_DENO would cost it a check). */
+const SEARCH_PATH = `${DENO.slice(0, DENO.lastIndexOf("/"))}:/usr/bin:/bin`;
 const decoder = new TextDecoder();
+/** The launcher's line that names the cache directory: the one line the bench's copies change. */
+const CACHE_LINE = "cache_dir=/var/db/pptkit/cache";
+/** The launcher's V8 flags for every command but `hook`, which the probes run with too. */
+let mainFlags = "";
 
 // ---------------------------------------------------------------------------------------------
 // Probes: one timed call in a fresh process
@@ -222,12 +234,16 @@ interface Sample {
   readonly ms: number;
   readonly ok: boolean;
   readonly note?: string;
+  /** The baseline's run just before this one: the other half of the pair. */
+  base?: number;
 }
 
 interface Row {
   readonly label: string;
   /** Compared with the baseline of the same round. */
   readonly ratio: boolean;
+  /** That baseline, when not the empty run with a warm cache (the empty-cache rows). */
+  baseline?: Row;
   readonly budget?: {
     readonly text: string;
     readonly pass: (median: number, ratio: number) => boolean;
@@ -236,11 +252,13 @@ interface Row {
   readonly samples: Sample[];
 }
 
+/** Runs a command in an environment of `env` alone (nothing of the caller's leaks in). */
 async function spawn(cmd: string, args: string[], env: Record<string, string> = {}, cwd?: string) {
   const start = performance.now();
   const out = await new Deno.Command(cmd, {
     args,
-    env,
+    env: { PATH: SEARCH_PATH, ...env },
+    clearEnv: true,
     cwd,
     stdin: "null",
     stdout: "piped",
@@ -271,6 +289,8 @@ function processRow(
     cwd?: string;
     check?: (stdout: string) => boolean;
     budget?: Row["budget"];
+    /** Before each run, untimed (an emptied cache). */
+    before?: () => Promise<void>;
   } = {},
 ): Row {
   return {
@@ -279,6 +299,7 @@ function processRow(
     budget: options.budget,
     samples: [],
     async run() {
+      await options.before?.();
       const r = await spawn(cmd, args, options.env, options.cwd);
       const ok = r.code === 0 && (options.check?.(r.stdout) ?? true);
       return {
@@ -308,8 +329,8 @@ function probeRow(
       const r = await spawn(DENO, [
         "run",
         "--quiet",
-        // The V8 tier the launcher runs list and plan with (launcher.sh): what ships is timed.
-        "--v8-flags=--no-opt",
+        // The V8 tiers the launcher runs list and plan with (launcher.sh): what ships is timed.
+        `--v8-flags=${mainFlags}`,
         `--allow-read=${readDir}`,
         `--allow-write=${readDir}`,
         "--allow-env=NO_COLOR,PPTKIT_*,HOME",
@@ -346,15 +367,46 @@ function parseOptions(args: readonly string[]) {
   return options;
 }
 
+/**
+ * Copies dist/ into `dir` with two launchers, `pptkit-warm` and `pptkit-cold`, which differ
+ * from dist/pptkit only in the cache directory they name.
+ */
+async function stageDist(dir: string): Promise<{ warm: string; cold: string; coldCache: string }> {
+  await Deno.mkdir(`${dir}/dist`, { recursive: true });
+  for (const name of ["pptkit.js", "pptkit-hook.js"]) {
+    await Deno.copyFile(`${DIST}/${name}`, `${dir}/dist/${name}`);
+  }
+  const launcher = await Deno.readTextFile(`${DIST}/pptkit`);
+  if (launcher.split(CACHE_LINE).length !== 2) {
+    throw new Error(`dist/pptkit does not name its cache directory in one line "${CACHE_LINE}"`);
+  }
+  const paths = { warm: "", cold: "", coldCache: `${dir}/cache-cold` };
+  for (const kind of ["warm", "cold"] as const) {
+    const path = `${dir}/dist/pptkit-${kind}`;
+    await Deno.writeTextFile(path, launcher.replace(CACHE_LINE, `cache_dir=${dir}/cache-${kind}`));
+    await Deno.chmod(path, 0o755);
+    paths[kind] = path;
+  }
+  return paths;
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(Deno.args);
   try {
-    await Deno.stat(BUNDLE);
+    for (const name of ["pptkit.js", "pptkit-hook.js", "pptkit"]) {
+      await Deno.stat(`${DIST}/${name}`);
+    }
   } catch {
-    console.error("bench: dist/pptkit.js is missing");
-    console.error("hint: run deno task bench (it builds the bundle first)");
+    console.error("bench: dist/ is not built");
+    console.error("hint: run deno task bench (it builds the bundles first)");
     Deno.exit(66);
   }
+  // The flags of a run that finds its code cache: the command's, then the launcher's `eager`.
+  const launcherText = await Deno.readTextFile(`${DIST}/pptkit`);
+  const flags = /^\*\) v8_flags=(\S+) ;;$/m.exec(launcherText);
+  const eager = /^eager=(\S+)$/m.exec(launcherText);
+  if (flags === null || eager === null) throw new Error("dist/pptkit: no v8_flags/eager lines");
+  mainFlags = flags[1] + eager[1];
   const tmp = await Deno.makeTempDir({ prefix: "pptkit-bench-" });
   // s300: list and hook (and plan of 256 virtual functions of 2 cards); splan: 25 cards of 8
   // virtual functions, the 200 entries that fill bus 0's guest slots 6-30 (8 functions each).
@@ -371,41 +423,92 @@ async function main(): Promise<void> {
     await writeHost(`${tmp}/${name}`, host);
   }
   await Deno.writeTextFile(`${tmp}/empty.js`, "");
+  const launchers = await stageDist(tmp);
+  const emptyCache = async () => {
+    await Deno.remove(launchers.coldCache, { recursive: true }).catch(() => {});
+  };
+  // deno's databases as an empty run leaves them: a cache with none of pptkit's code, as after
+  // an upgrade of pptkit (its bundles changed) on a host whose cache deno made long ago.
+  const template = `${tmp}/cache-template`;
+  await spawn(DENO, ["run", "--quiet", "empty.js"], { DENO_DIR: template }, tmp);
+  const foreignCache = async () => {
+    await emptyCache();
+    await Deno.mkdir(launchers.coldCache);
+    for await (const e of Deno.readDir(template)) {
+      if (e.isFile) {
+        await Deno.copyFile(`${template}/${e.name}`, `${launchers.coldCache}/${e.name}`);
+      }
+    }
+  };
   const has = (name: string) => COMMANDS.some((c) => c.name === name);
   const isInventory = (stdout: string) => JSON.parse(stdout).schema === "pptkit.inventory/1";
-  const launcherEnv = { PPTKIT_DENO: DENO, NO_COLOR: "1" };
+  const isTable = (stdout: string) => stdout.includes("Bhyve Passthru Devices");
+  const env = { NO_COLOR: "1" };
   const s300 = `${tmp}/s300`;
+  /** A command through the launcher, with a warm code cache and with an empty one. */
+  const launched = (
+    label: string,
+    args: string[],
+    check?: (stdout: string) => boolean,
+    budgets: { warm?: Row["budget"]; cold?: Row["budget"] } = {},
+  ): Row[] => [
+    processRow(`${label} (warm cache)`, launchers.warm, args, { env, check, budget: budgets.warm }),
+    {
+      ...processRow(`${label} (empty cache)`, launchers.cold, args, {
+        env,
+        check,
+        budget: budgets.cold,
+        before: emptyCache,
+      }),
+      baseline: coldBaseline,
+    },
+  ];
 
+  // The baseline's own cache (the code cache of an empty file) is warm after the warm-up round.
   const baseline = processRow("empty deno run (baseline)", DENO, ["run", "--quiet", "empty.js"], {
     cwd: tmp,
+    env: { DENO_DIR: `${tmp}/cache-empty` },
   });
+  // The empty-cache rows are also compared with an empty run whose cache directory is empty:
+  // deno makes its databases there first, which is deno's cost, not pptkit's.
+  const coldBaseline = processRow(
+    "empty deno run, empty cache (baseline)",
+    DENO,
+    ["run", "--quiet", "empty.js"],
+    {
+      cwd: tmp,
+      env: { DENO_DIR: `${tmp}/cache-empty-cold` },
+      before: () => Deno.remove(`${tmp}/cache-empty-cold`, { recursive: true }).catch(() => {}),
+    },
+  );
+  const hookBudgets = {
+    warm: { text: "<= 1.5x empty", pass: (_m: number, r: number) => r <= 1.5 },
+    cold: { text: "<= 2.0x empty", pass: (_m: number, r: number) => r <= 2.0 },
+  };
+  const hookArgs = ["hook", "prestart", "--snapshot", s300, "--wrapper", "native", HOOK_VM];
   const rows: Row[] = [
     baseline,
-    processRow(
-      "launcher list --json, 300 devices",
-      LAUNCHER,
-      ["list", "--json", "--snapshot", s300],
-      { env: launcherEnv, check: isInventory },
-    ),
-    processRow(
-      "bundle list --json, 4096 devices",
-      DENO,
-      [
-        "run",
-        "--quiet",
-        "--no-config",
-        "--no-lock",
-        "--no-prompt",
-        "--v8-flags=--no-opt",
-        `--allow-read=${tmp}/s4096`,
-        "--allow-env=NO_COLOR,PPTKIT_*,HOME",
-        BUNDLE,
-        "list",
-        "--json",
-        "--snapshot",
-        `${tmp}/s4096`,
-      ],
-      { check: isInventory },
+    coldBaseline,
+    ...(has("hook")
+      ? [
+        ...launched("hook prestart, 300 devices", hookArgs, undefined, hookBudgets),
+        processRow("hook prestart, 300 devices (no pptkit code cached)", launchers.cold, hookArgs, {
+          env,
+          before: foreignCache,
+        }),
+      ]
+      : []),
+    ...launched("list, 300 devices", ["list", "--snapshot", s300], isTable),
+    processRow("list --json, 300 devices (warm cache)", launchers.warm, [
+      "list",
+      "--json",
+      "--snapshot",
+      s300,
+    ], { env, check: isInventory }),
+    ...launched(
+      "list --json, 4096 devices",
+      ["list", "--json", "--snapshot", `${tmp}/s4096`],
+      isInventory,
     ),
     probeRow("  parse+inventory 1024, first call", "inventory", `${tmp}/s1024`, tmp, (r) => r.cold),
     probeRow(
@@ -419,19 +522,11 @@ async function main(): Promise<void> {
     probeRow("  parse+inventory 1024, warm", "inventory", `${tmp}/s1024`, tmp, (r) => r.warm),
     probeRow("  parse+inventory 4096, warm", "inventory", `${tmp}/s4096`, tmp, (r) => r.warm),
   ];
-  const hookBudget = { text: "<= 1.5x empty", pass: (_m: number, r: number) => r <= 1.5 };
   const planBudget = { text: "< 20 ms", pass: (m: number) => m < 20 };
   const planRow = (label: string, dir: string) =>
     probeRow(label, "planning", dir, tmp, (r) => r.cold, planBudget);
   const later: (Row | string)[] = [
-    has("hook")
-      ? processRow(
-        "hook prestart, 300 devices",
-        LAUNCHER,
-        ["hook", "prestart", "--snapshot", s300, "--wrapper", "native", HOOK_VM],
-        { env: launcherEnv, budget: hookBudget },
-      )
-      : placeholder("hook prestart, 300 devices", hookBudget.text),
+    ...(has("hook") ? [] : [placeholder("hook prestart, 300 devices", hookBudgets.warm.text)]),
     ...(has("plan")
       ? [
         planRow("plan 256 entries: planning (refused: > 8 per slot)", s300),
@@ -442,10 +537,20 @@ async function main(): Promise<void> {
   ];
   const measured = [...rows, ...later.filter((r): r is Row => typeof r !== "string")];
 
+  // A warm cache is one the runs before wrote: a run finds no cache directory (deno makes it),
+  // the next one writes the code, every run after it reads it.
+  for (const row of measured.filter((r) => r.label.endsWith("(warm cache)"))) {
+    for (let i = 0; i < 2; i++) await row.run();
+  }
+  // Every run of a row with a ratio comes right after a run of its baseline: the two are a
+  // pair, and the ratio is the median of the pairs' ratios.
+  const baselines = new Set([baseline, coldBaseline]);
   for (let round = 0; round <= options.rounds; round++) {
     for (let i = 0; i < measured.length; i++) {
       const row = measured[(i + round) % measured.length];
+      const base = row.ratio && !baselines.has(row) ? await (row.baseline ?? baseline).run() : null;
       const sample = await row.run();
+      if (base !== null) sample.base = base.ms;
       if (round > 0) row.samples.push(sample);
     }
   }
@@ -476,11 +581,19 @@ async function main(): Promise<void> {
       `${growth.toFixed(2)}x (${growth <= 5 ? "linear" : "worse than linear"})`,
   );
   for (const row of later) console.log(typeof row === "string" ? row : formatRow(row, baseline));
+  console.log(
+    `\nlaunchers: dist/pptkit with its cache directory at ${tmp}/cache-warm (kept between` +
+      " runs) and at cache-cold (removed before each run); V8 flags as launcher.sh sets them." +
+      "\nAn empty-cache row's x empty is to the empty run whose cache directory is removed too" +
+      " (deno makes its databases first in both); the figure in brackets is to the warm one." +
+      "\nNo pptkit code cached: deno's databases exist (made by an empty run) without pptkit's" +
+      " code, as on the first run after an upgrade.",
+  );
   if (options.keep) console.log(`\nsnapshots kept in ${tmp}`);
   else await Deno.remove(tmp, { recursive: true });
 }
 
-const LABEL = 38;
+const LABEL = 42;
 
 /** A row for a command that is not in cli/commands.ts yet. */
 function placeholder(label: string, budget: string): string {
@@ -488,14 +601,19 @@ function placeholder(label: string, budget: string): string {
 }
 
 /** One line (and a second with the reason when a run failed). */
-function formatRow(row: Row, baseline: Row): string {
+function formatRow(row: Row, warmBaseline: Row): string {
+  const baseline = row.baseline ?? warmBaseline;
   const failed = row.samples.find((s) => !s.ok);
   const values = row.samples.map((s) => s.ms).filter((v) => Number.isFinite(v));
   if (values.length === 0) return `${row.label.padEnd(LABEL)} failed: ${failed?.note ?? "?"}`;
   const m = median(values);
-  const ratio = median(
-    row.samples.map((s, i) => s.ms / baseline.samples[i].ms).filter((r) => Number.isFinite(r)),
-  );
+  const ratioTo = (base: Row) =>
+    median(row.samples.map((s, i) => s.ms / base.samples[i].ms).filter((r) => Number.isFinite(r)));
+  const paired = row.samples.map((s) => s.ms / (s.base ?? NaN)).filter((r) => Number.isFinite(r));
+  const ratio = paired.length > 0 ? median(paired) : ratioTo(baseline);
+  const alsoWarm = row.baseline === undefined
+    ? ""
+    : ` (${ratioTo(warmBaseline).toFixed(2)}x the empty run with a warm cache)`;
   const verdict = row.budget === undefined
     ? ""
     : `${row.budget.text.padEnd(15)} ${
@@ -506,7 +624,7 @@ function formatRow(row: Row, baseline: Row): string {
     ms(m).padEnd(10),
     spread(values).padEnd(16),
     (row.ratio ? `${ratio.toFixed(2)}x` : "").padEnd(9),
-    verdict,
+    verdict + alsoWarm,
   ].join(" ").trimEnd() + (failed === undefined ? "" : `\n${"".padEnd(LABEL + 2)}${failed.note}`);
 }
 

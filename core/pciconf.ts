@@ -354,8 +354,22 @@ export interface ParseOptions {
   readonly slots?: readonly PciAddress[];
 }
 
+/** Where `@` + each wanted `pciD:B:S:` stands in `text`, in order: the lines to look at. */
+function occurrences(text: string, wanted: ReadonlySet<string>): number[] {
+  const at: number[] = [];
+  for (const slot of wanted) {
+    const needle = `@${slot}`;
+    for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) {
+      at.push(i);
+    }
+  }
+  return at.sort((a, b) => a - b);
+}
+
 /** A `cap`/`ecap` line anywhere: the capture was made with -c (for a partial parse). */
 const CAPABILITY_LINE = /\n[ \t]+e?cap [0-9a-f]+\[/;
+/** A `bar` line anywhere: the capture was made with -b (for a partial parse). */
+const BAR_LINE = /\n[ \t]+bar +\[[0-9a-f]+\] = type /;
 
 /**
  * Parses pciconf listing text. Throws a bad-input error (65) when the text holds no device;
@@ -381,18 +395,21 @@ export function parsePciconf(
   const wanted = options.slots === undefined
     ? null
     : new Set(options.slots.map((a) => `pci${a.domain}:${a.bus}:${a.slot}:`));
-  // Headers a partial parse passed over unread: they may be devices, or malformed.
-  let passedOver = 0;
 
   // Lone CR line ends (old Mac copies) become LF; CRLF loses its CR. Only then is text copied.
   const body = text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
+  // A partial parse reads only the lines where a wanted slot's `@pciD:B:S:` stands (the only
+  // places one of its headers can start) and the records that follow them.
+  const candidates = wanted === null ? null : occurrences(body, wanted);
+  let candidate = 0;
   let n = 0;
   for (let pos = 0; pos < body.length;) {
-    if (current === null && wanted !== null) {
-      // A partial parse outside a wanted record: jump to the line of the next "@pci" (the next
-      // possible header) and count the lines passed over, instead of reading each of them.
-      const next = body.indexOf("@pci", pos);
-      if (next < 0) break;
+    if (current === null && candidates !== null) {
+      // Outside a wanted record: jump to the line of the next candidate, counting the lines
+      // passed over instead of reading each of them.
+      while (candidate < candidates.length && candidates[candidate] < pos) candidate++;
+      if (candidate === candidates.length) break;
+      const next = candidates[candidate];
       const lineStart = body.lastIndexOf("\n", next) + 1;
       for (
         let i = body.indexOf("\n", pos);
@@ -418,7 +435,6 @@ export function parsePciconf(
       const line = body.slice(start, end);
       if (looksLikeHeader(line)) {
         const record = startRecord(line, n, drafts, skipped, wanted);
-        if (record === "unwanted") passedOver++;
         current = record === "unwanted" ? null : record;
       } else if (at === start) current = null;
       continue;
@@ -462,7 +478,6 @@ export function parsePciconf(
     }
     if (headerAt(body, at, end)) {
       const record = startRecord(body.slice(start, end), n, drafts, skipped, wanted);
-      if (record === "unwanted") passedOver++;
       current = record === "unwanted" ? null : record;
       continue;
     }
@@ -470,11 +485,12 @@ export function parsePciconf(
     if (draft.openCap !== null) draft.openCap.text += " " + body.slice(at, end).trimEnd();
   }
 
-  // A partial parse saw the capability lines of its own records only.
+  // A partial parse saw the capability and BAR lines of its own records only.
   if (wanted !== null && !capabilitiesKnown) capabilitiesKnown = CAPABILITY_LINE.test(body);
+  if (wanted !== null && !barsKnown) barsKnown = BAR_LINE.test(body);
   const devices: PciDevice[] = [];
   for (const d of drafts.values()) devices.push(finish(d, capabilitiesKnown, barsKnown));
-  if (devices.length === 0 && passedOver > 0) {
+  if (devices.length === 0 && wanted !== null) {
     // None of the wanted slots: read everything, so a broken listing is an error here too
     // rather than "no such device".
     const all = parsePciconf(text, source);

@@ -1,8 +1,10 @@
 /**
- * Hygiene of the shipped artifact (DESIGN §1, §2, §15): dist/pptkit.js has no Node
- * compatibility and no network code, starts with its shebang, dist/pptkit is the launcher and is
- * executable, and the start-up paths that must stay light (`list --json`, `hook prestart`) never
- * initialise the table renderer.
+ * Hygiene of the shipped artifact (DESIGN §1, §2, §14, §15): dist/pptkit.js and the hook's
+ * dist/pptkit-hook.js have no Node compatibility and no network code, start with their shebang,
+ * dist/pptkit is the launcher and is executable; the hook's bundle holds no other command and
+ * answers as the main one does; both embed the built-in quirk rules parsed and leave out
+ * jsonc-parser's formatter; and the start-up paths that must stay light (`list --json`,
+ * `hook prestart`) never initialise the table renderer.
  *
  * `deno bundle` inlines every module; one reached through a lazy `import()` becomes a lazily
  * initialised module (`var init_x = __esm({"cli/x.ts"() {...}})`), whose top-level code runs only
@@ -15,29 +17,116 @@
  *   table (`list`) shows cli/render.ts, which proves the instrumentation sees it.
  */
 import assert from "node:assert/strict";
+import { BUILTIN_QUIRKS_FILE, builtinQuirks } from "../app/builtin_quirks.ts";
 import { copyDir, DEMO, LAUNCHER, pptkit, ROOT, scratch } from "./helpers.ts";
 
 const BUNDLE = `${ROOT}dist/pptkit.js`;
-const bundleText = () => Deno.readTextFile(BUNDLE);
+const HOOK_BUNDLE = `${ROOT}dist/pptkit-hook.js`;
+const BUNDLES = [BUNDLE, HOOK_BUNDLE];
+const bundleText = (file = BUNDLE) => Deno.readTextFile(file);
 
 Deno.test("bundle: no Node compatibility (createRequire, node: imports)", async () => {
-  const text = await bundleText();
-  for (const marker of ["createRequire", 'from "node:', 'import("node:', 'require("node:']) {
-    assert.ok(!text.includes(marker), `dist/pptkit.js contains ${marker}`);
+  for (const file of BUNDLES) {
+    const text = await bundleText(file);
+    for (const marker of ["createRequire", 'from "node:', 'import("node:', 'require("node:']) {
+      assert.ok(!text.includes(marker), `${file} contains ${marker}`);
+    }
   }
 });
 
 Deno.test("bundle: no network code (fetch, sockets, DNS)", async () => {
-  const text = await bundleText();
-  for (const marker of ["fetch(", "Deno.connect", "Deno.listen", "WebSocket", "resolveDns"]) {
-    assert.ok(!text.includes(marker), `dist/pptkit.js contains ${marker}`);
+  for (const file of BUNDLES) {
+    const text = await bundleText(file);
+    for (const marker of ["fetch(", "Deno.connect", "Deno.listen", "WebSocket", "resolveDns"]) {
+      assert.ok(!text.includes(marker), `${file} contains ${marker}`);
+    }
   }
 });
 
-Deno.test("bundle: shebang, launcher next to it, both executable", async () => {
-  const text = await bundleText();
-  assert.equal(text.slice(0, text.indexOf("\n")), "#!/usr/bin/env -S deno run");
-  for (const file of [LAUNCHER, BUNDLE]) {
+/** The source modules a bundle holds, from the `// path` line deno bundle writes before each. */
+function modulesOf(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/^\/\/ ((?:[\w.@-]+\/)*[\w.-]+\.(?:ts|js|mjs|jsonc))$/gm)) {
+    out.add(m[1]);
+  }
+  return out;
+}
+
+Deno.test("bundle: the hook's bundle holds the hook command and no other", async () => {
+  const hook = modulesOf(await bundleText(HOOK_BUNDLE));
+  const main = modulesOf(await bundleText(BUNDLE));
+  assert.ok(hook.has("cli/hook.ts") && main.has("cli/hook.ts"), "both run the hook");
+  const commands = (await Deno.readTextFile(`${ROOT}cli/commands.ts`)).matchAll(
+    /import\("\.\/(\w+)\.ts"\)/g,
+  );
+  for (const [, name] of commands) {
+    assert.ok(main.has(`cli/${name}.ts`), `the main bundle has cli/${name}.ts`);
+    if (name !== "hook") assert.ok(!hook.has(`cli/${name}.ts`), `the hook's has cli/${name}.ts`);
+  }
+  assert.ok(hook.size < main.size, `${hook.size} modules, the main bundle ${main.size}`);
+});
+
+Deno.test("bundle: jsonc-parser without its formatter, the built-in quirk rules as data", async () => {
+  for (const file of BUNDLES) {
+    const modules = [...modulesOf(await bundleText(file))];
+    for (const unwanted of ["impl/format.js", "impl/string-intern.js", "impl/edit.js"]) {
+      assert.ok(!modules.some((m) => m.endsWith(unwanted)), `${file} has ${unwanted}`);
+    }
+    assert.ok(modules.some((m) => m.endsWith("impl/parser.js")), `${file} parses JSONC`);
+    // The rules are embedded parsed; the text of quirks.jsonc is not in the bundle.
+    assert.ok(!modules.includes("plugins/quirks.jsonc"), `${file} parses quirks.jsonc at run time`);
+    assert.ok(modules.includes("dist/.build/builtin_quirks.js"), `${file} embeds the rules`);
+  }
+});
+
+Deno.test("bundle: the embedded quirk rules are parseQuirks' reading of plugins/quirks.jsonc", async () => {
+  const r = await pptkit(["plugins", "--json", "--snapshot", DEMO]);
+  assert.equal(r.code, 0, r.stderr);
+  const shipped = JSON.parse(r.stdout).rules.filter((rule: { file: string }) =>
+    rule.file === BUILTIN_QUIRKS_FILE
+  );
+  // From source, builtinQuirks() parses the file now.
+  assert.deepEqual(shipped, builtinQuirks());
+  assert.ok(shipped.length > 0);
+});
+
+Deno.test("bundle: the hook answers the same from both bundles", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const runs = (snap: string) => [
+      ["hook", "--help"],
+      ["hook"],
+      ["hook", "prestart", "--bogus", "vm1"],
+      ["hook", "prestart", "--snapshot", snap, "--devices", "1/0/0,1/0/1", "vm1"],
+      ["hook", "prestart", "--snapshot", snap, "--devices", "1/0/0,1/0/1", "--json", "vm2"],
+      ["hook", "poststop", "--snapshot", snap, "vm1"],
+    ];
+    const answers = async (bundle: string | null, snap: string) => {
+      await copyDir(DEMO, snap);
+      const out = [];
+      for (const args of runs(snap)) {
+        const r = await pptkit(args, { env: bundle === null ? {} : { PPTKIT_BUNDLE: bundle } });
+        out.push({ args, ...r, stdout: r.stdout.replaceAll(snap, "SNAP") });
+      }
+      return out;
+    };
+    const hook = await answers(null, `${dir}/a`);
+    const main = await answers(BUNDLE, `${dir}/b`);
+    assert.deepEqual(hook, main.map((m, i) => ({ ...m, args: hook[i].args })));
+    assert.match(hook[0].stdout, /^usage: pptkit hook /);
+    assert.equal(hook[3].code, 0, hook[3].stderr);
+    assert.equal(hook[4].code, 75, "vm2 finds the devices held by vm1");
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("bundle: shebang, launcher next to it, all executable", async () => {
+  for (const file of BUNDLES) {
+    const text = await bundleText(file);
+    assert.equal(text.slice(0, text.indexOf("\n")), "#!/usr/bin/env -S deno run", file);
+  }
+  for (const file of [LAUNCHER, ...BUNDLES]) {
     const mode = (await Deno.stat(file)).mode!;
     assert.equal(mode & 0o111, 0o111, `${file} is executable (mode ${mode.toString(8)})`);
   }
@@ -124,9 +213,9 @@ for (const command of LIGHT_COMMANDS) {
   });
 }
 
-/** A copy of the bundle whose `__esm` helper reports each module it initialises. */
-async function instrumentedBundle(dir: string): Promise<string> {
-  const text = await bundleText();
+/** A copy of a bundle whose `__esm` helper reports each module it initialises. */
+async function instrumentedBundle(dir: string, file = BUNDLE): Promise<string> {
+  const text = await bundleText(file);
   const helper = "var __esm = (fn, res) => function __init() {\n";
   assert.equal(text.split(helper).length, 2, "the bundle's __esm helper, exactly once");
   const traced = text.replace(
@@ -135,8 +224,9 @@ async function instrumentedBundle(dir: string): Promise<string> {
       '  if (fn) Deno.stderr.writeSync(new TextEncoder().encode("@@init " + ' +
       '__getOwnPropNames(fn)[0] + "\\n"));\n',
   );
-  await Deno.writeTextFile(`${dir}/pptkit.js`, traced);
-  return `${dir}/pptkit.js`;
+  const copy = `${dir}/${file.slice(file.lastIndexOf("/") + 1)}`;
+  await Deno.writeTextFile(copy, traced);
+  return copy;
 }
 
 function initialised(stderr: string): string[] {
@@ -169,19 +259,24 @@ Deno.test({
   async fn() {
     const [dir, cleanup] = await scratch();
     try {
-      const env = { PPTKIT_BUNDLE: await instrumentedBundle(dir) };
-      const snap = `${dir}/snap`;
-      await copyDir(DEMO, snap);
-      const r = await pptkit(
-        ["hook", "prestart", "--snapshot", snap, "--devices", "1/0/0,1/0/1", "vm1"],
-        { env },
-      );
-      const modules = initialised(r.stderr);
-      assert.ok(modules.includes("cli/hook.ts"), `the hook ran: ${r.stderr}`);
-      assert.ok(
-        !modules.includes("cli/render.ts"),
-        `hook prestart initialised cli/render.ts (modules: ${modules.join(", ")})`,
-      );
+      for (const file of BUNDLES) {
+        const env = { PPTKIT_BUNDLE: await instrumentedBundle(dir, file) };
+        const snap = `${dir}/snap-${file.slice(file.lastIndexOf("/") + 1)}`;
+        await copyDir(DEMO, snap);
+        const r = await pptkit(
+          ["hook", "prestart", "--snapshot", snap, "--devices", "1/0/0,1/0/1", "vm1"],
+          { env },
+        );
+        const modules = initialised(r.stderr);
+        assert.equal(r.code, 0, `the hook ran (${file}): ${r.stderr}`);
+        // The main bundle loads the hook lazily, so the instrumentation sees it (the hook's
+        // own bundle imports it statically: no lazy module to see).
+        if (file === BUNDLE) assert.ok(modules.includes("cli/hook.ts"), r.stderr);
+        assert.ok(
+          !modules.includes("cli/render.ts"),
+          `hook prestart initialised cli/render.ts in ${file} (modules: ${modules.join(", ")})`,
+        );
+      }
     } finally {
       await cleanup();
     }

@@ -20,6 +20,18 @@ export const LAUNCHER = `${ROOT}dist/pptkit`;
 export const FIXTURES = `${ROOT}fixtures`;
 export const SAMPLES = `${FIXTURES}/samples`;
 export const DEMO = `${FIXTURES}/demo`;
+/**
+ * deno's cache for every launcher run of the tests (the launcher's default, /var/db/pptkit/cache,
+ * is the host's). Set in this process's environment, so each child inherits it; a process that
+ * imports this module without those permissions (the bench, for `prng`) runs no launcher.
+ */
+export const TEST_CACHE = `${ROOT}dist/cache`;
+try {
+  Deno.mkdirSync(TEST_CACHE, { recursive: true, mode: 0o755 });
+  Deno.env.set("PPTKIT_CACHE_DIR", TEST_CACHE);
+} catch (e) {
+  if (!(e instanceof Deno.errors.NotCapable)) throw e;
+}
 
 /** What a run of pptkit printed and returned. */
 export interface RunResult {

@@ -263,3 +263,31 @@ Deno.test("withLock() honours its deadline while another holds the lock, and say
     await cleanup();
   }
 });
+
+Deno.test("createExclusive() is false for an existing file and true again once it is gone", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const lock = `${dir}/root/var/run/pptkit/0:1:0:0.lock`;
+    await Deno.mkdir(`${dir}/root/var/run/pptkit`, { recursive: true });
+    const host = await SnapshotHost.open(dir);
+    assert.equal(await host.createExclusive("/var/run/pptkit/0:1:0:0.lock", "first\n"), true);
+    assert.equal(await host.createExclusive("/var/run/pptkit/0:1:0:0.lock", "second\n"), false);
+    assert.equal(await host.readText("/var/run/pptkit/0:1:0:0.lock"), "first\n", "not written");
+    // Removed and made again behind the host's back: each call looks at the directory anew.
+    await Deno.remove(lock);
+    assert.equal(await host.readText("/var/run/pptkit/0:1:0:0.lock"), null);
+    assert.equal(await host.createExclusive("/var/run/pptkit/0:1:0:0.lock", "third\n"), true);
+    assert.equal(await host.readText("/var/run/pptkit/0:1:0:0.lock"), "third\n");
+    await Deno.remove(lock);
+    await Deno.writeTextFile(lock, "theirs\n");
+    assert.equal(await host.createExclusive("/var/run/pptkit/0:1:0:0.lock", "mine\n"), false);
+    assert.equal(await Deno.readTextFile(lock), "theirs\n");
+    // A directory that does not exist is an error, as before (73).
+    await assert.rejects(
+      () => host.createExclusive("/var/run/missing/0:1:0:0.lock", "x\n"),
+      (e) => e instanceof PptkitError && e.exitCode === ExitCode.CantCreate,
+    );
+  } finally {
+    await cleanup();
+  }
+});

@@ -8,7 +8,19 @@
  * in place of the bundle (PPTKIT_BUNDLE): the launcher's exact deno flags, a script of ours.
  */
 import assert from "node:assert/strict";
-import { DEMO, errorLines, exists, LAUNCHER, pptkit, type RunResult, scratch } from "./helpers.ts";
+import { DatabaseSync } from "node:sqlite";
+import {
+  copyDir,
+  DEMO,
+  errorLines,
+  exists,
+  LAUNCHER,
+  pptkit,
+  ROOT,
+  type RunResult,
+  scratch,
+  TEST_CACHE,
+} from "./helpers.ts";
 
 /** One `pptkit:` line, maybe a `hint:` line, no trace, nothing on stdout, the exit code. */
 function assertError(r: RunResult, code: number, pattern: RegExp) {
@@ -156,6 +168,8 @@ Deno.test("launcher: snapshot DIR runs the capture commands and writes DIR", asy
 interface ProbeReport {
   readonly net: string;
   readonly remoteImport: string;
+  /** `typeof gc`: a function only if deno took V8 flags from the environment. */
+  readonly gc: string;
   readonly env: Record<string, string>;
   readonly run: Record<string, string>;
   readonly read: Record<string, string>;
@@ -176,6 +190,7 @@ if (port !== "0") {
 }
 try { await import("http://127.0.0.1:" + port + "/x.js"); report.remoteImport = "imported"; }
 catch (e) { report.remoteImport = why(e); }
+report.gc = typeof globalThis.gc;
 for (const name of ["NO_COLOR", "HOME", "PPTKIT_PROBE", "PATH", "SECRET", "USER"]) {
   try { report.env[name] = "value:" + (Deno.env.get(name) ?? "unset"); }
   catch (e) { report.env[name] = why(e); }
@@ -193,7 +208,7 @@ for (const path of paths) {
 console.log(JSON.stringify(report));
 `;
 
-Deno.test("launcher flags: no network, only the listed commands, only NO_COLOR/PPTKIT_*/HOME", async () => {
+Deno.test("launcher flags: no network, only the listed commands, only NO_COLOR/PPTKIT_*/HOME (its own)", async () => {
   const [dir, cleanup] = await scratch();
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   let connections = 0;
@@ -225,16 +240,22 @@ Deno.test("launcher flags: no network, only the listed commands, only NO_COLOR/P
         NO_COLOR: "1",
         HOME: dir,
         SECRET: "hunter2",
+        // What would change deno itself: ignored (the launcher sets its cache and HOME).
+        DENO_V8_FLAGS: "--expose-gc",
+        DENO_DIR: `${dir}/deno-dir`,
+        LD_LIBRARY_PATH: dir,
       },
     });
     assert.equal(r.code, 0, r.stderr);
     const report: ProbeReport = JSON.parse(r.stdout);
+    assert.equal(report.gc, "undefined", "DENO_V8_FLAGS is not passed to deno");
+    assert.ok(!(await exists(`${dir}/deno-dir`)), "DENO_DIR is not deno's cache");
     assert.equal(report.net, "NotCapable");
     assert.equal(connections, 0, "nothing reached the listener");
     assert.match(report.remoteImport, /Error/);
     assert.deepEqual(report.env, {
       NO_COLOR: "value:1",
-      HOME: `value:${dir}`,
+      HOME: "value:/var/empty",
       PPTKIT_PROBE: "value:yes",
       PATH: "NotCapable",
       SECRET: "NotCapable",
@@ -367,4 +388,281 @@ Deno.test("launcher: PPTKIT_BUNDLE runs another bundle; a missing one -> 69", as
   } finally {
     await cleanup();
   }
+});
+
+/** deno's code cache in `dir`: bundle file name -> size of its V8 code, as deno stored it. */
+function codeCache(dir: string): Map<string, number> {
+  const entries = new Map<string, number>();
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(`${dir}/v8_code_cache_v2`, { readOnly: true });
+  } catch {
+    return entries; // no database: nothing was written
+  }
+  try {
+    const rows = db.prepare("SELECT specifier, length(data) AS size FROM codecache").all();
+    for (const row of rows) {
+      const specifier = String(row.specifier);
+      if (specifier.startsWith("file://")) {
+        entries.set(specifier.slice(specifier.lastIndexOf("/") + 1), Number(row.size));
+      }
+    }
+  } finally {
+    db.close();
+  }
+  return entries;
+}
+
+/** The bytes of deno's code cache database and its write-ahead log, to see whether a run wrote. */
+async function cacheBytes(dir: string): Promise<string> {
+  const parts: string[] = [];
+  for (const name of ["v8_code_cache_v2", "v8_code_cache_v2-wal"]) {
+    const bytes = await Deno.readFile(`${dir}/${name}`).catch(() => new Uint8Array());
+    parts.push(`${name}:${bytes.length}:${await crypto.subtle.digest("SHA-256", bytes).then(hex)}`);
+  }
+  return parts.join(" ");
+}
+
+function hex(buffer: ArrayBuffer): string {
+  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** dist/ copied into DIR/bin, with a launcher whose own cache directory is `cache`. */
+async function launcherCopy(dir: string, cache: string): Promise<string> {
+  const bin = `${dir}/bin`;
+  await Deno.mkdir(bin, { recursive: true });
+  for (const name of ["pptkit.js", "pptkit-hook.js"]) {
+    await Deno.copyFile(`${ROOT}dist/${name}`, `${bin}/${name}`);
+  }
+  const launcher = await Deno.readTextFile(LAUNCHER);
+  const line = "cache_dir=/var/db/pptkit/cache";
+  assert.equal(launcher.split(line).length, 2, `the launcher names its cache in "${line}"`);
+  await Deno.writeTextFile(`${bin}/pptkit`, launcher.replace(line, `cache_dir=${cache}`));
+  await Deno.chmod(`${bin}/pptkit`, 0o755);
+  return bin;
+}
+
+/** Runs a launcher (not dist/pptkit) without the tests' PPTKIT_CACHE_DIR, with `env` added. */
+async function run(launcher: string, args: readonly string[], env: Record<string, string> = {}) {
+  const base = Deno.env.toObject();
+  delete base.PPTKIT_CACHE_DIR;
+  const out = await new Deno.Command(launcher, {
+    args: [...args],
+    env: { ...base, PPTKIT_DENO: Deno.execPath(), ...env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** A copy of the demo host the hook may write its locks into, and the two runs of these tests. */
+async function cacheRuns(dir: string) {
+  const snap = `${dir}/snap`;
+  await copyDir(DEMO, snap);
+  return [
+    ["hook", "prestart", "--snapshot", snap, "--devices", "1/0/0,1/0/1", "vm1"],
+    ["list", "--json", "--snapshot", snap],
+  ];
+}
+
+Deno.test("launcher: V8's code cache of each bundle goes to PPTKIT_CACHE_DIR, once", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const cache = `${dir}/cache`;
+    await Deno.mkdir(cache);
+    const env = { PPTKIT_CACHE_DIR: cache, HOME: `${dir}/home`, DENO_DIR: `${dir}/deno-dir` };
+    const runs = await cacheRuns(dir);
+    const first = [];
+    for (const args of runs) {
+      const r = await pptkit(args, { env });
+      assert.equal(r.code, 0, r.stderr);
+      first.push(r.stdout);
+    }
+    // One entry per bundle, each holding the compiled code of every function (the hook's is
+    // compiled whole, --no-lazy), and nothing where HOME or DENO_DIR point.
+    const entries = codeCache(cache);
+    assert.deepEqual([...entries.keys()].sort(), ["pptkit-hook.js", "pptkit.js"]);
+    assert.ok(
+      entries.get("pptkit-hook.js")! > 100_000,
+      `hook entry: ${entries.get("pptkit-hook.js")}`,
+    );
+    assert.ok(!(await exists(`${dir}/home`)) && !(await exists(`${dir}/deno-dir`)));
+    // The next runs find it: same output, and the cache is read, not written again.
+    const before = await cacheBytes(cache);
+    for (const [i, args] of runs.entries()) {
+      const r = await pptkit(args, { env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, first[i], args.join(" "));
+    }
+    assert.equal(await cacheBytes(cache), before, "a warm run writes nothing");
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("launcher: a cache that cannot be used costs speed only (read-only, broken, in the way)", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    const runs = await cacheRuns(dir);
+    const expected = [];
+    for (const args of runs) expected.push(await pptkit(args));
+    // Read-only, warm: root may still write it, any other user only reads it.
+    const readOnly = `${dir}/read-only`;
+    await Deno.mkdir(readOnly);
+    for (const args of runs) await pptkit(args, { env: { PPTKIT_CACHE_DIR: readOnly } });
+    for await (const e of Deno.readDir(readOnly)) {
+      if (e.isFile) await Deno.chmod(`${readOnly}/${e.name}`, 0o444);
+    }
+    await Deno.chmod(readOnly, 0o555);
+    // Broken: garbage where the databases are; in the way: directories where they are.
+    const broken = `${dir}/broken`, blocked = `${dir}/blocked`;
+    await Deno.mkdir(broken);
+    await Deno.mkdir(blocked);
+    for (const name of ["v8_code_cache_v2", "dep_analysis_cache_v2", "node_analysis_cache_v2"]) {
+      await Deno.writeFile(`${broken}/${name}`, new Uint8Array(4096).fill(0x5a));
+      await Deno.mkdir(`${blocked}/${name}`);
+    }
+    for (const cache of [readOnly, broken, blocked]) {
+      for (const [i, args] of runs.entries()) {
+        const r = await pptkit(args, { env: { PPTKIT_CACHE_DIR: cache } });
+        assert.equal(r.code, expected[i].code, `${cache}: ${args.join(" ")}: ${r.stderr}`);
+        assert.equal(r.stdout, expected[i].stdout, `${cache}: ${args.join(" ")}`);
+        assert.equal(r.stderr, expected[i].stderr, `${cache}: ${args.join(" ")}`);
+      }
+    }
+    await Deno.chmod(readOnly, 0o755);
+    // A cache directory that cannot be made (a file in its path): a launcher whose own cache
+    // directory is there (PPTKIT_CACHE_DIR must exist to be taken as root).
+    const bin = await launcherCopy(dir, `${dir}/a-file/cache`);
+    await Deno.writeTextFile(`${dir}/a-file`, "");
+    for (const [i, args] of runs.entries()) {
+      const r = await run(`${bin}/pptkit`, args);
+      assert.equal(r.code, expected[i].code, `under a file: ${args.join(" ")}: ${r.stderr}`);
+      assert.equal(r.stdout, expected[i].stdout, `under a file: ${args.join(" ")}`);
+      assert.equal(r.stderr, expected[i].stderr, `under a file: ${args.join(" ")}`);
+    }
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("launcher: hook runs pptkit-hook.js, every other command pptkit.js", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    await Deno.copyFile(LAUNCHER, `${dir}/pptkit`);
+    await Deno.chmod(`${dir}/pptkit`, 0o755);
+    const bundle = (name: string) => `console.log("${name}", Deno.args.join(" "));\n`;
+    await Deno.writeTextFile(`${dir}/pptkit.js`, bundle("main"));
+    const env = { PPTKIT_CACHE_DIR: TEST_CACHE };
+    const which = async (...args: string[]) =>
+      (await run(`${dir}/pptkit`, args, env)).stdout.trim();
+    // Without a hook bundle (an older install) the main one runs the hook too.
+    assert.equal(await which("hook", "prestart", "vm1"), "main hook prestart vm1");
+    await Deno.writeTextFile(`${dir}/pptkit-hook.js`, bundle("hook"));
+    // The command is found as pptkit finds it: the first word that is not an option or the
+    // value of a global one (--snapshot, --root, --config).
+    for (
+      const [args, bundle] of [
+        [["hook", "prestart", "vm1"], "hook"],
+        [["--snapshot", "/tmp/s", "hook", "poststop", "vm1"], "hook"],
+        [["-q", "--config=/x.jsonc", "hook", "--help"], "hook"],
+        [["--vm", "hook", "list"], "hook"],
+        [["--config", "hook", "list"], "main"],
+        [["list", "hook"], "main"],
+        [["help", "hook"], "main"],
+        [["--version"], "main"],
+      ] as const
+    ) {
+      assert.equal(await which(...args), `${bundle} ${args.join(" ")}`, args.join(" "));
+    }
+  } finally {
+    await cleanup();
+  }
+});
+
+/** The overrides the launcher checks as root: only a test run as root can see it check. */
+const NOT_ROOT = Deno.uid() !== 0;
+const ROOT_TEST =
+  "launcher as root: PPTKIT_DENO, PPTKIT_BUNDLE, PPTKIT_CACHE_DIR of another user are ignored";
+// `deno test --quiet` hides output printed outside a test: the reason is in the name too.
+if (NOT_ROOT) console.log(`${ROOT_TEST}: skipped, the tests do not run as root`);
+
+Deno.test({
+  name: NOT_ROOT ? `${ROOT_TEST} (skipped: the tests do not run as root)` : ROOT_TEST,
+  ignore: NOT_ROOT,
+  async fn() {
+    const [dir, cleanup] = await scratch();
+    try {
+      // A private directory of root's: what may be trusted.
+      const own = `${dir}/own`;
+      await Deno.mkdir(own, { mode: 0o755 });
+      const log = `${dir}/ran.log`;
+      const wrapper = (name: string) =>
+        `#!/bin/sh\necho ${name} >>'${log}'\nexec '${Deno.execPath()}' "$@"\n`;
+      const probe = 'console.log("probe bundle");\n';
+      await Deno.writeTextFile(`${own}/deno`, wrapper("own"));
+      await Deno.chmod(`${own}/deno`, 0o755);
+      await Deno.writeTextFile(`${own}/probe.js`, probe);
+      // Another user's file, a file anyone may write, a file in a directory anyone may write.
+      const open = `${dir}/open`;
+      await Deno.mkdir(open);
+      await Deno.chmod(open, 0o777);
+      for (
+        const [path, mode, uid] of [
+          [`${dir}/theirs`, 0o755, 65534],
+          [`${dir}/writable`, 0o777, 0],
+          [`${open}/deno`, 0o755, 0],
+        ] as const
+      ) {
+        await Deno.writeTextFile(path, path.endsWith("deno") ? wrapper("open") : wrapper(path));
+        await Deno.chmod(path, mode);
+        await Deno.chown(path, uid, uid);
+      }
+      const path = `${Deno.execPath().replace(/\/[^/]+$/, "")}:/usr/bin:/bin`;
+      const version = /^pptkit \d+\.\d+\.\d+\n$/;
+      for (const deno of [`${dir}/theirs`, `${dir}/writable`, `${open}/deno`]) {
+        const r = await pptkit(["--version"], { env: { PPTKIT_DENO: deno, PATH: path } });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, version, "the deno on PATH ran pptkit");
+        assert.match(r.stderr, /^pptkit: warning: ignoring PPTKIT_DENO=.*: run as root/);
+      }
+      assert.ok(!(await exists(log)), "none of those ran");
+      const trusted = await pptkit(["--version"], { env: { PPTKIT_DENO: `${own}/deno` } });
+      assert.equal(trusted.stderr, "");
+      assert.equal(await Deno.readTextFile(log), "own\n", "root's own deno ran");
+
+      for (
+        const [file, mode, uid] of [[`${dir}/b1.js`, 0o644, 65534], [
+          `${dir}/b2.js`,
+          0o666,
+          0,
+        ]] as const
+      ) {
+        await Deno.writeTextFile(file, probe);
+        await Deno.chmod(file, mode);
+        await Deno.chown(file, uid, uid);
+        const r = await pptkit(["--version"], { env: { PPTKIT_BUNDLE: file } });
+        assert.match(r.stdout, version, "pptkit's own bundle ran");
+        assert.match(r.stderr, /^pptkit: warning: ignoring PPTKIT_BUNDLE=/);
+      }
+      const own_bundle = await pptkit(["--version"], { env: { PPTKIT_BUNDLE: `${own}/probe.js` } });
+      assert.equal(own_bundle.stdout, "probe bundle\n");
+
+      // An ignored cache directory falls back to the launcher's own; a copy of the launcher
+      // whose own is in this scratch directory keeps the host's cache out of the test.
+      const bin = await launcherCopy(dir, `${dir}/default-cache`);
+      const theirs = `${dir}/their-cache`;
+      await Deno.mkdir(theirs);
+      await Deno.chmod(theirs, 0o777);
+      const out = await run(`${bin}/pptkit`, ["--version"], { PPTKIT_CACHE_DIR: theirs });
+      assert.match(out.stderr, /ignoring PPTKIT_CACHE_DIR=.*their-cache/);
+      assert.deepEqual([...codeCache(theirs).keys()], [], "nothing written where others may write");
+      assert.deepEqual([...codeCache(`${dir}/default-cache`).keys()], ["pptkit.js"]);
+    } finally {
+      await cleanup();
+    }
+  },
 });

@@ -305,3 +305,63 @@ Deno.test("parsePciconf() with slots still rejects a text with no valid device (
     );
   }
 });
+
+/** A partial parse of `slots` must be the full parse's devices of those slots, lines included. */
+function assertPartialIsFull(text: string, label: string) {
+  const full = parsePciconf(text);
+  const slots = new Map<string, PciDevice["address"]>();
+  for (const d of full.devices) {
+    slots.set(`${d.address.domain}:${d.address.bus}:${d.address.slot}`, d.address);
+  }
+  const key = (d: PciDevice) => `${d.address.domain}:${d.address.bus}:${d.address.slot}`;
+  for (const [slot, address] of slots) {
+    const part = parsePciconf(text, "x", { slots: [address] });
+    assert.deepEqual(
+      part.devices,
+      full.devices.filter((d) => key(d) === slot),
+      `${label}: slot ${slot}`,
+    );
+    assert.equal(part.capabilitiesKnown, full.capabilitiesKnown, `${label}: capabilities`);
+  }
+  // Two slots at once, the last one and the first one: the order of the listing is kept.
+  const both = [...slots.values()].filter((_, i, all) => i === 0 || i === all.length - 1);
+  const wantedKeys = new Set(both.map((a) => `${a.domain}:${a.bus}:${a.slot}`));
+  assert.deepEqual(
+    parsePciconf(text, "x", { slots: both.reverse() }).devices,
+    full.devices.filter((d) => wantedKeys.has(key(d))),
+    `${label}: first and last slot`,
+  );
+}
+
+Deno.test("parsePciconf() with slots gives the full parse's records of every slot of every sample", () => {
+  for (const entry of Deno.readDirSync(SAMPLES)) {
+    if (entry.isDirectory) assertPartialIsFull(sample(entry.name), entry.name);
+  }
+});
+
+Deno.test("parsePciconf() with slots: repeated records, indented and broken headers, CRLF", () => {
+  const header = (name: string, sel: string, device: string) =>
+    `${name}@pci0:${sel}:\tclass=0x030000 rev=0xa1 hdr=0x00 vendor=0x10de device=0x${device} ` +
+    "subvendor=0x10de subdevice=0x11bd";
+  const text = [
+    "# pasted from two boots",
+    header("vgapci0", "1:0:0", "1cb2"),
+    "    vendor     = 'NVIDIA Corporation'",
+    "    cap 05[68] = MSI supports 1 message, 64 bit",
+    header("none0", "2:0:0", "1111"),
+    "  " + header("ppt0", "1:0:1", "0fb9"),
+    "ppt1@pci0:1:0:2: truncated",
+    "text that names @pci0:1:0: in passing",
+    "$ pciconf -lv",
+    header("ppt0", "1:0:0", "1cb2"),
+    "    device     = 'GP107GL [Quadro P600]'",
+    header("none1", "10:0:0", "2222"),
+  ].join("\n") + "\n";
+  for (const t of [text, text.replaceAll("\n", "\r\n")]) {
+    assertPartialIsFull(t, "synthetic");
+    const part = parsePciconf(t, "x", { slots: [{ domain: 0, bus: 1, slot: 0, function: 0 }] });
+    // The later record of 1/0/0 wins, in the place where it first appeared; line numbers count.
+    assert.deepEqual(part.devices.map((d) => [d.name, d.line]), [["ppt0", 10], ["ppt0", 6]]);
+    assert.deepEqual(part.skipped.map((s) => s.line), [7], "the broken header of a wanted slot");
+  }
+});

@@ -93,6 +93,21 @@ export abstract class FileHost implements Host {
     return names === "unknown" || (names !== null && names.has(real.slice(slash + 1)));
   }
 
+  /**
+   * True when a new listing of its directory names `real`; it replaces the one kept, so the
+   * reads that follow see the same state. False when it is not there or the directory cannot
+   * be listed.
+   */
+  private listedAfresh(real: string): boolean {
+    const slash = real.lastIndexOf("/");
+    if (slash <= 0) return false;
+    const dir = real.slice(0, slash);
+    const names = listNames(dir);
+    if (names === "unknown") return false;
+    this.listings.set(dir, names);
+    return names !== null && names.has(real.slice(slash + 1));
+  }
+
   /** Forgets the listings after a change to the file tree. */
   protected changed(): void {
     this.listings.clear();
@@ -207,10 +222,17 @@ export abstract class FileHost implements Host {
   }
 
   createExclusive(path: string, text: string): Promise<boolean> {
+    const real = this.realPath(path);
+    // A lock that exists is the usual answer (a guest reboot's own, another VM's): the listing
+    // of its directory, read afresh, says so without the exception a refused O_EXCL open
+    // throws (a millisecond in a bundle this size). The caller reads that lock next, through
+    // this listing; gone meanwhile, it asks again and gets a new listing. O_EXCL stays the one
+    // atomic test: a name the listing lacks is created with it, a race lost there is false.
+    if (this.listedAfresh(real)) return Promise.resolve(false);
     this.changed();
     // Sync and without fsync: an ownership lock lives in the run dir and means nothing after a
     // crash or a reboot (no VM survives those), so durability would only slow every VM start.
-    return settle(() => createNewFile(this.realPath(path), path, text));
+    return settle(() => createNewFile(real, path, text));
   }
 
   createLocalFile(path: string, text: string): Promise<boolean> {
