@@ -38,23 +38,25 @@ die() {
 # Default permissions. `deno task compile` bakes these same lines into the single binary
 # (compile.ts reads them): keep each one `name="..."` or `name="$name,..."`.
 # Reads: loader files, /usr/local/etc (pptkit's configuration, VM configs, plugins, rc.conf.d),
-# rc.conf (vm-bhyve's vm_dir), pptkit's state and device locks, Hoster's host_config.json in
-# Hoster's own search order, and the VM directories of the wrappers' defaults. Not /dev/vmm:
+# rc.conf (vm-bhyve's vm_dir, CBSD's cbsd_workdir), pptkit's state and device locks, Hoster's
+# host_config.json in Hoster's own search order, and the VM directories of the wrappers'
+# defaults (CBSD's is its workdir, /usr/jails unless rc.conf says otherwise). Not /dev/vmm:
 # deno lets nothing under /dev be read without --allow-all; running VMs come from ps.
 read_paths="/boot,/usr/local/etc,/etc/rc.conf,/etc/rc.conf.local,/etc/rc.conf.d"
 read_paths="$read_paths,/var/db/pptkit,/var/run/pptkit"
 read_paths="$read_paths,/opt/hoster-core/config_files,/opt/hoster/config_files"
 read_paths="$read_paths,/usr/local/hoster,/etc/hoster,/root/hoster/config_files"
 read_paths="$read_paths,/vm,/zroot/vm,/usr/local/vm,/zroot/vm-encrypted,/zroot/vm-unencrypted"
+read_paths="$read_paths,/usr/jails"
 # Writes: the loader.conf files, each with its .tmp, .bak and .lock; the drop-in directory;
-# pptkit's state (slot maps) and run directory (device locks).
+# pptkit's state (slot maps, loader backups) and run directory (device locks).
 write_paths="/boot/loader.conf,/boot/loader.conf.tmp,/boot/loader.conf.bak"
 write_paths="$write_paths,/boot/loader.conf.lock,/boot/loader.conf.local"
 write_paths="$write_paths,/boot/loader.conf.local.tmp,/boot/loader.conf.local.bak"
 write_paths="$write_paths,/boot/loader.conf.local.lock,/boot/loader.conf.d"
 write_paths="$write_paths,/var/db/pptkit,/var/run/pptkit"
-run_commands="pciconf,acpidump,kenv,sysctl,kldstat,ps,devctl,uname,cbsd,sqlite3"
-env_names="NO_COLOR,PPTKIT_*,HOME"
+run_commands="pciconf,acpidump,kenv,sysctl,kldstat,ps,devctl,uname,netstat,cbsd,sqlite3"
+env_names="NO_COLOR,PPTKIT_*,HOME,COLUMNS,TERM"
 # The user id only: community plugin files must belong to root or to the user running pptkit.
 sys_names="uid"
 
@@ -93,7 +95,8 @@ under() {
 
 # Paths named on the command line are granted too: the snapshot directory (read; writes go
 # to DIR/root), the --root directory (read; writes only to the default write paths under it),
-# a config file, a loader.conf file, a log file, the directory `snapshot DIR` writes.
+# a config file, a loader.conf file, a log file, the directory `snapshot DIR` writes, the
+# file `report` writes (-o FILE, else pptkit-report.jsonc in the current directory).
 extra_read=""
 extra_write=""
 snapshot_dir=""
@@ -103,6 +106,7 @@ nl='
 loader_confs=""
 command=""
 snapshot_out=""
+report_out=""
 # The command is the first argument that is not an option or the value of a global option
 # (--snapshot, --root, --config), as pptkit finds it; `snapshot DIR` writes DIR.
 positional() {
@@ -132,6 +136,7 @@ for arg in "$@"; do
 				grant_read "$arg" && grant_file_write "$arg" && loader_confs="$loader_confs$nl$arg"
 				;;
 			log) grant_write "$arg" ;;
+			output) grant_write "$arg" && report_out=$arg ;;
 			esac
 			want=""
 			continue
@@ -144,6 +149,7 @@ for arg in "$@"; do
 	# Options of a command take their value after the command only (before it, pptkit reads
 	# the next word as the command).
 	--loader-conf | --log) [ -z "$command" ] || want=${arg#--} ;;
+	--output | -o) [ -z "$command" ] || want=output ;;
 	--snapshot=*) grant_read "${arg#*=}" && snapshot_dir=${arg#*=} ;;
 	--root=*) grant_read "${arg#*=}" && root_dir=${arg#*=} ;;
 	--config=*) grant_read "${arg#*=}" ;;
@@ -152,6 +158,7 @@ for arg in "$@"; do
 			loader_confs="$loader_confs$nl${arg#*=}"
 		;;
 	--log=*) grant_write "${arg#*=}" ;;
+	--output=*) grant_write "${arg#*=}" && report_out=${arg#*=} ;;
 	# Other options that take a value: the value is neither the command nor a path.
 	--vm | --format | --first-slot | --used-slots | --wrapper | --devices | --stale-after)
 		[ -z "$command" ] || want=skip
@@ -160,6 +167,11 @@ for arg in "$@"; do
 	*) positional "$arg" ;;
 	esac
 done
+
+# The report's default file, where pptkit writes it (it never overwrites one).
+if [ "$command" = report ] && [ -z "$report_out" ]; then
+	grant_write "$PWD/pptkit-report.jsonc"
+fi
 
 # Under --root DIR files live below DIR, and so do the writes; a snapshot takes its writes in
 # DIR/root. Neither may write the real /boot/loader.conf.
@@ -320,6 +332,8 @@ can_write_cache() {
 }
 unset PPTKIT_CACHE_WRITE
 deno_home=""
+# -nt is not POSIX, but FreeBSD's sh and test(1) have it, as do dash and bash.
+# shellcheck disable=SC3013
 if [ -f "$stamp" ] && [ ! "$bundle" -nt "$stamp" ] && [ ! "$deno" -nt "$stamp" ] &&
 	[ ! "$0" -nt "$stamp" ]; then
 	v8_flags=$v8_flags$eager # written before

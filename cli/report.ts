@@ -30,8 +30,7 @@ quirks.d format for what was seen (vendor, device and subsystem ids and the rele
 in; rule, message and source left to fill in, so that pptkit refuses the template until they
 are). The file is FILE (default ${DEFAULT_REPORT_FILE} in the current directory), also with
 --snapshot DIR; an existing file or symlink there is never overwritten or followed. Review it
-before you share it: it names this host's VMs. Through the launcher, grant the path with
-PPTKIT_ALLOW_WRITE.`,
+before you share it: it names this host's VMs.`,
   options: [OUTPUT],
   args: { min: 1, max: Infinity },
   examples: [

@@ -58,6 +58,7 @@ async function stubCommands(dir: string): Promise<Stubs> {
   }
   await stub("ps", "echo '  PID COMMAND'");
   await stub("cbsd", "exit 1");
+  await stub("netstat", "exit 0");
   await stub("devctl", `echo "devctl $*" >>'${devctlLog}'`);
   await stub("rm", `echo "rm $*" >>'${rmLog}'`);
   return { path: `${bin}:/usr/bin:/bin`, devctlLog, rmLog };
@@ -191,11 +192,11 @@ if (port !== "0") {
 try { await import("http://127.0.0.1:" + port + "/x.js"); report.remoteImport = "imported"; }
 catch (e) { report.remoteImport = why(e); }
 report.gc = typeof globalThis.gc;
-for (const name of ["NO_COLOR", "HOME", "PPTKIT_PROBE", "PATH", "SECRET", "USER"]) {
+for (const name of ["NO_COLOR", "HOME", "PPTKIT_PROBE", "COLUMNS", "TERM", "PATH", "SECRET", "USER"]) {
   try { report.env[name] = "value:" + (Deno.env.get(name) ?? "unset"); }
   catch (e) { report.env[name] = why(e); }
 }
-for (const cmd of ["devctl", "rm", "/bin/rm", "sh"]) {
+for (const cmd of ["devctl", "netstat", "rm", "/bin/rm", "sh"]) {
   try {
     const out = await new Deno.Command(cmd, { args: ["probe"] }).output();
     report.run[cmd] = "ran:" + out.code;
@@ -208,7 +209,7 @@ for (const path of paths) {
 console.log(JSON.stringify(report));
 `;
 
-Deno.test("launcher flags: no network, only the listed commands, only NO_COLOR/PPTKIT_*/HOME (its own)", async () => {
+Deno.test("launcher flags: no network, only the listed commands, only NO_COLOR/PPTKIT_*/HOME (its own)/COLUMNS/TERM", async () => {
   const [dir, cleanup] = await scratch();
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   let connections = 0;
@@ -240,6 +241,8 @@ Deno.test("launcher flags: no network, only the listed commands, only NO_COLOR/P
         NO_COLOR: "1",
         HOME: dir,
         SECRET: "hunter2",
+        COLUMNS: "100",
+        TERM: "dumb",
         // What would change deno itself: ignored (the launcher sets its cache and HOME).
         DENO_V8_FLAGS: "--expose-gc",
         DENO_DIR: `${dir}/deno-dir`,
@@ -257,12 +260,15 @@ Deno.test("launcher flags: no network, only the listed commands, only NO_COLOR/P
       NO_COLOR: "value:1",
       HOME: "value:/var/empty",
       PPTKIT_PROBE: "value:yes",
+      COLUMNS: "value:100",
+      TERM: "value:dumb",
       PATH: "NotCapable",
       SECRET: "NotCapable",
       USER: "NotCapable",
     });
     assert.deepEqual(report.run, {
       devctl: "ran:0",
+      netstat: "ran:0",
       rm: "NotCapable",
       "/bin/rm": "NotCapable",
       sh: "NotCapable",
@@ -306,6 +312,7 @@ Deno.test("launcher flags: a live run writes loader.conf files and state dirs, n
       "/var/run/pptkit/1-0-0.lock",
       "/usr/local/etc/pptkit/pptkit.jsonc",
       "/etc/rc.conf",
+      "/usr/jails/var/db/local.sqlite",
     ];
     const r = await pptkit(["probe", "0", ...paths], {
       env: { PPTKIT_BUNDLE: `${dir}/probe.js` },
@@ -321,6 +328,7 @@ Deno.test("launcher flags: a live run writes loader.conf files and state dirs, n
       "/var/run/pptkit/1-0-0.lock": "granted",
       "/usr/local/etc/pptkit/pptkit.jsonc": "prompt",
       "/etc/rc.conf": "prompt",
+      "/usr/jails/var/db/local.sqlite": "prompt",
     });
     for (const path of paths) assert.equal(report.read[path], "granted", path);
 
@@ -335,6 +343,38 @@ Deno.test("launcher flags: a live run writes loader.conf files and state dirs, n
       "/boot/loader.conf": "prompt",
       [`${root}/boot/loader.conf`]: "granted",
       [`${root}/x`]: "prompt",
+    });
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("launcher flags: report writes its -o file, else ./pptkit-report.jsonc, and nothing else", async () => {
+  const [dir, cleanup] = await scratch();
+  try {
+    await Deno.writeTextFile(`${dir}/probe.js`, PROBE);
+    const env = { PPTKIT_BUNDLE: `${dir}/probe.js` };
+    const cases: [string[], string][] = [
+      [["report", "-o", `${dir}/gpu.jsonc`], `${dir}/gpu.jsonc`],
+      [["report", "--output", `${dir}/gpu.jsonc`], `${dir}/gpu.jsonc`],
+      [["report", `--output=${dir}/gpu.jsonc`], `${dir}/gpu.jsonc`],
+      [["report"], `${dir}/pptkit-report.jsonc`],
+    ];
+    for (const [args, file] of cases) {
+      const paths = [`${dir}/gpu.jsonc`, `${dir}/pptkit-report.jsonc`, `${dir}/other`];
+      const r = await pptkit([...args, "probe", "0", ...paths], { env, cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      const expected = Object.fromEntries(paths.map((p) => [p, p === file ? "granted" : "prompt"]));
+      assert.deepEqual((JSON.parse(r.stdout) as ProbeReport).write, expected, args.join(" "));
+    }
+    // -o before the command is not report's option: nothing is granted for it.
+    const before = await pptkit(["-o", `${dir}/gpu.jsonc`, "probe", "0", `${dir}/gpu.jsonc`], {
+      env,
+      cwd: dir,
+    });
+    assert.equal(before.code, 0, before.stderr);
+    assert.deepEqual((JSON.parse(before.stdout) as ProbeReport).write, {
+      [`${dir}/gpu.jsonc`]: "prompt",
     });
   } finally {
     await cleanup();
