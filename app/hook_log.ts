@@ -7,15 +7,19 @@
  */
 
 import type { Host } from "../core/host/host.ts";
+import { escapeControls } from "../core/text.ts";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/** `Nov 27 02:36:02 host pptkit[123]: message`, the way syslogd writes /var/log/messages. */
+/**
+ * `Nov 27 02:36:02 host pptkit[123]: message`, the way syslogd writes /var/log/messages; a
+ * control character in the message (a newline in a VM name) is escaped, so it is one line.
+ */
 export function syslogLine(date: Date, hostname: string, pid: number, message: string): string {
   const two = (n: number) => String(n).padStart(2, "0");
   const stamp = `${MONTHS[date.getMonth()]} ${String(date.getDate()).padStart(2, " ")} ` +
     `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
-  return `${stamp} ${hostname} pptkit[${pid}]: ${message}\n`;
+  return `${stamp} ${escapeControls(hostname)} pptkit[${pid}]: ${escapeControls(message)}\n`;
 }
 
 /** The short host name from rc.conf(5) `hostname=` (rc.conf.local wins), else `localhost`. */

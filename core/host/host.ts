@@ -128,8 +128,14 @@ export interface Host {
   remove(path: string): Promise<boolean>;
   /** Renames a file atomically; false when the source did not exist. */
   rename(from: string, to: string): Promise<boolean>;
-  /** Creates a directory and its parents (mode 0755) when missing. */
+  /**
+   * Creates a directory and its parents (mode 0755) when missing. Throws (77, one line with
+   * the fix) when it, or the directory above it, is owned by another user or writable by
+   * others: pptkit's state and run directories hold slot maps and device locks.
+   */
   ensureDir(path: string): Promise<void>;
+  /** The check of {@linkcode ensureDir} for a directory pptkit reads state from; nothing when missing. */
+  checkDir(path: string): Promise<void>;
   /**
    * Runs `fn` holding an exclusive advisory lock (flock) on `path`, created when missing;
    * 75 when another process holds it for longer than `waitMs`. The kernel drops the lock when
