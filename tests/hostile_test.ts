@@ -12,7 +12,17 @@ import { LiveHost } from "../core/host/live.ts";
 import { writeSnapshot } from "../core/host/snapshot.ts";
 import { escapeControls, escapeOutput } from "../core/text.ts";
 import { isVmName, MAX_VM_NAME } from "../core/vms/types.ts";
-import { copyDir, DEMO, errorLines, exists, fileTree, pptkit, scratch } from "./helpers.ts";
+import {
+  copyDir,
+  DEMO,
+  errorLines,
+  exists,
+  fileTree,
+  pptkit,
+  scratch,
+  TRUSTED_HOME,
+  trustedScratch,
+} from "./helpers.ts";
 import { assertOneLine, hook, lockNames, lockRecordText, SNAP_RUN } from "./locks.ts";
 
 const LOADER = 'vmm_load="YES"\npptdevs="1/0/0"\n';
@@ -464,4 +474,143 @@ Deno.test("#17.11 a slot map planted in a slots directory others can write is no
   } finally {
     await cleanup();
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 6. community plugins run contained (through the launcher, on a live host under --root)
+
+const TRUSTED = TRUSTED_HOME;
+
+/** A live host under `--root`, with commands stubbed from the demo host and `plugins` installed. */
+async function liveRoot(dir: string, plugins: Record<string, string>) {
+  const [root, remove] = await trustedScratch();
+  const bin = `${dir}/bin`;
+  const devctl = `${dir}/devctl.log`;
+  await Deno.mkdir(bin, { recursive: true });
+  const stubs: Record<string, string> = { ps: "echo '  PID COMMAND'", cbsd: "exit 1" };
+  for (const name of ["pciconf", "acpidump", "kenv", "sysctl", "kldstat", "uname"]) {
+    stubs[name] = `exec cat '${DEMO}/${name}.txt'`;
+  }
+  stubs.devctl = `echo "devctl $*" >>'${devctl}'`;
+  for (const [name, body] of Object.entries(stubs)) {
+    await Deno.writeTextFile(`${bin}/${name}`, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  }
+  const etc = `${root}/usr/local/etc/pptkit`;
+  await Deno.mkdir(`${etc}/plugins`, { recursive: true, mode: 0o755 });
+  await Deno.mkdir(`${etc}/vms`, { mode: 0o755 });
+  await Deno.mkdir(`${root}/boot`, { mode: 0o755 });
+  await Deno.writeTextFile(`${root}/boot/loader.conf`, LOADER);
+  await Deno.writeTextFile(`${etc}/vms/vm1.jsonc`, '{"passthru": ["1/0/0", "1/0/1"]}\n');
+  for (const [name, text] of Object.entries(plugins)) {
+    await Deno.writeTextFile(`${etc}/plugins/${name}`, text, { mode: 0o644 });
+  }
+  const run = (...args: string[]) =>
+    pptkit([...args, "--root", root], { env: { PATH: `${bin}:/usr/bin:/bin`, NO_COLOR: "1" } });
+  const locks = () => {
+    try {
+      return [...Deno.readDirSync(`${root}/var/run/pptkit`)].filter((e) =>
+        e.name.endsWith(".lock")
+      );
+    } catch {
+      return [];
+    }
+  };
+  return { root, run, locks, devctl, remove };
+}
+
+const NVIDIA = `matches: (d) => d.vendorId === "10de"`;
+
+Deno.test({
+  name: "#17.6 a plugin that never answers, never loads or exits is stopped and named: never a go",
+  ignore: TRUSTED === null,
+  async fn() {
+    const [dir, cleanup] = await scratch();
+    const hosts = await Promise.all([
+      liveRoot(`${dir}/a`, {
+        "loop.ts":
+          `export default { name: "loop", version: "1", ${NVIDIA}, prestart() { for (;;) {} } };`,
+      }),
+      liveRoot(`${dir}/b`, {
+        "exit.js":
+          `export default { name: "exit", version: "1", ${NVIDIA}, prestart() { Deno.exit(0); } };`,
+      }),
+      liveRoot(`${dir}/c`, { "wait.js": "await new Promise(() => {});\nexport default {};\n" }),
+    ]);
+    try {
+      const [loop, exit, wait] = await Promise.all(
+        hosts.map((h) => h.run("hook", "prestart", "--wrapper", "native", "vm1")),
+      );
+      const dirOf = "/usr/local/etc/pptkit/plugins";
+      assertOneLine(
+        loop,
+        1,
+        new RegExp(
+          `^pptkit: VM vm1 cannot start: plugin loop \\(${dirOf}/loop.ts\\) prestart failed: ` +
+            "did not answer within 2 s \\(pptkit stopped using it\\)$",
+        ),
+      );
+      assertOneLine(exit, 1, /plugin exit \(.*exit.js\) prestart failed: Deno is not defined$/);
+      assert.deepEqual(hosts[0].locks(), []);
+      assert.deepEqual(hosts[1].locks(), []);
+      // A plugin that never loads is a finding about its file, not a veto of the VM.
+      assert.equal(wait.code, 0, wait.stderr);
+      assert.match(
+        wait.stderr,
+        /^pptkit: warning: VM vm1: cannot load plugin .*wait.js: did not load within 2 s/m,
+      );
+      assert.equal(hosts[2].locks().length, 2);
+    } finally {
+      for (const h of hosts) await h.remove();
+      await cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "#17.6 a plugin is stopped at its memory limit, and can neither run devctl nor write files",
+  ignore: TRUSTED === null,
+  async fn() {
+    const [dir, cleanup] = await scratch();
+    const tries = [
+      `() => new Deno.Command("devctl", { args: ["set", "driver", "-f", "pci0:3:0:1", "ppt"] }).outputSync()`,
+      `() => Deno.writeTextFileSync("/boot/loader.conf", "")`,
+      `() => fetch("file:///boot/loader.conf")`,
+      `() => (function () {}).constructor("return Deno")()`,
+      `() => globalThis.process.exit(0)`,
+      `() => new Worker("data:text/javascript,1")`,
+      `() => setTimeout("Deno.exit(0)")`,
+    ];
+    const hosts = await Promise.all([
+      liveRoot(`${dir}/a`, {
+        "bomb.js": `export default { name: "bomb", version: "1", ${NVIDIA}, prestart() {
+          const a = []; for (;;) a.push(new Array(1 << 20).fill(1.5)); } };`,
+      }),
+      liveRoot(`${dir}/b`, {
+        "evil.js": `const tries = [${tries.join(", ")}];
+          export default { name: "evil", version: "1", ${NVIDIA}, prestart() {
+            const out = tries.map((t) => { try { t(); return "done"; } catch (e) { return e.message; } });
+            return [{ level: "warn", code: "plugin", message: "evil: " + out.join(" | ") }];
+          } };`,
+        "fs.js": `import { writeFileSync } from "node:fs";\nexport default {};\n`,
+      }),
+    ]);
+    try {
+      const [bomb, evil] = await Promise.all(
+        hosts.map((h) => h.run("hook", "prestart", "--wrapper", "native", "vm1")),
+      );
+      assertOneLine(bomb, 1, /plugin bomb .* prestart failed: used more than 256 MiB/);
+      assert.equal(evil.code, 0, evil.stderr);
+      const said = evil.stderr.split("\n").find((l) => l.includes("evil: "))!;
+      assert.ok(!said.includes("done"), said);
+      assert.match(said, /Deno is not defined .*fetch is not defined/);
+      assert.match(said, /may not make code from strings/);
+      assert.match(said, /setTimeout takes a function/);
+      assert.match(evil.stderr, /cannot load plugin .*fs.js: it imports/);
+      assert.equal(await exists(hosts[1].devctl), false, "devctl never ran");
+      assert.equal(await Deno.readTextFile(`${hosts[1].root}/boot/loader.conf`), LOADER);
+    } finally {
+      for (const h of hosts) await h.remove();
+      await cleanup();
+    }
+  },
 });

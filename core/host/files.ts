@@ -9,9 +9,12 @@
 
 import { ExitCode, PptkitError } from "../errors.ts";
 import { fileError } from "./errors.ts";
+import { SANDBOX_LIMITS, type SandboxedModule, type SandboxLimits, startSandbox } from "./sandbox.ts";
+import { MAX_TRUSTED_BYTES, readTrustedFile } from "./trust.ts";
 import {
   checkDirectory,
   Confinement,
+  currentUid,
   kindOf,
   openForAppend,
   parentOf,
@@ -354,16 +357,32 @@ export abstract class FileHost implements Host {
     }
   }
 
-  async importModule(path: string): Promise<Record<string, unknown>> {
-    const real = this.realPath(path);
-    const absolute = real.startsWith("/") ? real : `${Deno.cwd()}/${real}`;
-    // Encode each component: a '#' or '?' in a file name must not end the URL's path.
-    const url = "file://" + absolute.split("/").map(encodeURIComponent).join("/");
-    return await import(url);
+  readTrusted(path: string): Promise<Uint8Array> {
+    return settle(() => {
+      const real = this.realPath(path);
+      try {
+        if (this.kind === "snapshot") {
+          const bytes = readRegularFile(real, path, this.confine, MAX_TRUSTED_BYTES);
+          if (bytes === null) throw new Deno.errors.NotFound(path);
+          return bytes;
+        }
+        return readTrustedFile(real, path, this.uid(), this.confine);
+      } catch (e) {
+        throw fileError(e, "read", path);
+      }
+    });
+  }
+
+  startPlugin(
+    path: string,
+    source: Uint8Array,
+    limits: SandboxLimits = SANDBOX_LIMITS,
+  ): Promise<SandboxedModule> {
+    return settle(() => startSandbox(path, source, limits));
   }
 
   uid(): number | null {
-    return Deno.uid();
+    return currentUid();
   }
 
   processIds(): { pid: number; ppid: number | null } {
