@@ -9,16 +9,23 @@
 
 import { ExitCode, PptkitError } from "../errors.ts";
 import { fileError } from "./errors.ts";
-import { SANDBOX_LIMITS, type SandboxedModule, type SandboxLimits, startSandbox } from "./sandbox.ts";
+import {
+  SANDBOX_LIMITS,
+  type SandboxedModule,
+  type SandboxLimits,
+  startSandbox,
+} from "./sandbox.ts";
 import { MAX_TRUSTED_BYTES, readTrustedFile } from "./trust.ts";
 import {
   checkDirectory,
   Confinement,
   currentUid,
+  fileInfo,
   kindOf,
   openForAppend,
   parentOf,
   readRegularFile,
+  writeAllSync,
 } from "./safe_fs.ts";
 import type {
   AtomicWriteOptions,
@@ -139,16 +146,7 @@ export abstract class FileHost implements Host {
       return null;
     }
     try {
-      const s = Deno.lstatSync(real);
-      return {
-        isFile: s.isFile,
-        isDirectory: s.isDirectory,
-        mode: s.mode === null ? null : s.mode & 0o7777,
-        uid: s.uid,
-        gid: s.gid,
-        size: s.size,
-        mtime: s.mtime?.getTime() ?? null,
-      };
+      return fileInfo(Deno.lstatSync(real));
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return null;
       throw fileError(e, "read", path);
@@ -346,15 +344,15 @@ export abstract class FileHost implements Host {
     }
   }
 
-  async appendLog(path: string, text: string): Promise<void> {
-    const file = openForAppend(path);
-    try {
-      const data = new TextEncoder().encode(text);
-      let written = 0;
-      while (written < data.length) written += await file.write(data.subarray(written));
-    } finally {
-      file.close();
-    }
+  appendLog(path: string, text: string): Promise<void> {
+    return settle(() => {
+      const file = openForAppend(path);
+      try {
+        writeAllSync(file, text);
+      } finally {
+        file.close();
+      }
+    });
   }
 
   readTrusted(path: string): Promise<Uint8Array> {
@@ -402,9 +400,7 @@ function createNewFile(real: string, path: string, text: string): boolean {
   try {
     const file = Deno.openSync(real, { write: true, createNew: true, mode: 0o644 });
     try {
-      const data = new TextEncoder().encode(text);
-      let written = 0;
-      while (written < data.length) written += file.writeSync(data.subarray(written));
+      writeAllSync(file, text);
     } finally {
       file.close();
     }
@@ -525,8 +521,7 @@ function writeDurably(path: string, data: Uint8Array, mode: number): void {
   }
   const file = Deno.openSync(path, { write: true, createNew: true, mode });
   try {
-    let written = 0;
-    while (written < data.length) written += file.writeSync(data.subarray(written));
+    writeAllSync(file, data);
     file.syncSync();
   } finally {
     file.close();

@@ -20,6 +20,7 @@
 
 import { ExitCode, PptkitError } from "../errors.ts";
 import { fileError } from "./errors.ts";
+import type { FileInfo } from "./host.ts";
 
 /** The largest file pptkit reads (16 MiB; a 4096-device `pciconf -lbcv` is about 3 MB). */
 export const MAX_INPUT_BYTES = 16 << 20;
@@ -32,6 +33,26 @@ export function kindOf(info: Deno.FileInfo): string {
   if (info.isCharDevice || info.isBlockDevice) return "a device";
   if (info.isSocket) return "a socket";
   return info.isFile ? "a regular file" : "not a regular file";
+}
+
+/** Deno's stat as the Host's {@linkcode FileInfo}. */
+export function fileInfo(s: Deno.FileInfo): FileInfo {
+  return {
+    isFile: s.isFile,
+    isDirectory: s.isDirectory,
+    mode: s.mode === null ? null : s.mode & 0o7777,
+    uid: s.uid,
+    gid: s.gid,
+    size: s.size,
+    mtime: s.mtime?.getTime() ?? null,
+  };
+}
+
+/** Writes all of `text` (or bytes) to an open file. */
+export function writeAllSync(file: Deno.FsFile, text: string | Uint8Array): void {
+  const data = typeof text === "string" ? new TextEncoder().encode(text) : text;
+  let written = 0;
+  while (written < data.length) written += file.writeSync(data.subarray(written));
 }
 
 /** True when `path` is `dir` or below it (both resolved, absolute). */
@@ -179,7 +200,7 @@ function readChecked(
   try {
     const open = file.statSync();
     if (!open.isFile || !sameInode(open, info)) return "replaced";
-    return readAll(file, path, limit);
+    return readAll(file, path, limit, open.size);
   } finally {
     file.close();
   }
@@ -191,26 +212,31 @@ export function sameInode(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
   return a.ino === b.ino && a.dev === b.dev;
 }
 
-/** Reads an open file to its end, refusing more than `limit` bytes (a file still growing). */
-export function readAll(file: Deno.FsFile, path: string, limit: number): Uint8Array {
-  const chunks: Uint8Array[] = [];
+/**
+ * Reads an open file to its end, refusing more than `limit` bytes (a file still growing).
+ * `expected` is its size when it was checked: one read of that size is the usual case.
+ */
+export function readAll(
+  file: Deno.FsFile,
+  path: string,
+  limit: number,
+  expected = 0,
+): Uint8Array {
+  let buffer = new Uint8Array(Math.min(expected, limit) + 1);
   let size = 0;
   for (;;) {
-    const chunk = new Uint8Array(Math.min(limit + 1 - size, 1 << 20) || 1);
-    const n = file.readSync(chunk);
+    if (size === buffer.length) {
+      if (size > limit) throw tooLarge(path, size);
+      const bigger = new Uint8Array(Math.min(buffer.length * 2, limit + 1));
+      bigger.set(buffer);
+      buffer = bigger;
+    }
+    const n = file.readSync(buffer.subarray(size));
     if (n === null || n === 0) break;
-    chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
     size += n;
-    if (size > limit) throw tooLarge(path, size);
   }
-  if (chunks.length === 1) return chunks[0];
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return all;
+  if (size > limit) throw tooLarge(path, size);
+  return buffer.subarray(0, size);
 }
 
 /** The user pptkit runs as; null where it cannot be asked (then only root may own files). */

@@ -16,6 +16,7 @@ import {
   parentOf,
   readRegularFile,
   sameInode,
+  writeAllSync,
 } from "./safe_fs.ts";
 
 /** A host frozen into a directory (DESIGN §5). */
@@ -218,9 +219,7 @@ class SnapshotDir {
       throw fileError(e, "write", path);
     }
     try {
-      const data = new TextEncoder().encode(text);
-      let written = 0;
-      while (written < data.length) written += file.writeSync(data.subarray(written));
+      writeAllSync(file, text);
     } finally {
       file.close();
     }

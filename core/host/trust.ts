@@ -15,7 +15,7 @@
 
 import { ExitCode, PptkitError } from "../errors.ts";
 import type { FileInfo } from "./host.ts";
-import { type Confinement, parentOf, readAll, sameInode } from "./safe_fs.ts";
+import { type Confinement, fileInfo, parentOf, readAll, sameInode } from "./safe_fs.ts";
 
 /** The largest community plugin or quirks.d file pptkit reads. */
 export const MAX_TRUSTED_BYTES = 1 << 20;
@@ -46,18 +46,6 @@ export function untrustedReason(
     return `${what} is writable by ${who} (mode ${mode})`;
   }
   return null;
-}
-
-function asInfo(s: Deno.FileInfo): FileInfo {
-  return {
-    isFile: s.isFile,
-    isDirectory: s.isDirectory,
-    mode: s.mode === null ? null : s.mode & 0o7777,
-    uid: s.uid,
-    gid: s.gid,
-    size: s.size,
-    mtime: s.mtime?.getTime() ?? null,
-  };
 }
 
 function refused(path: string, reason: string, fix: string): PptkitError {
@@ -95,7 +83,7 @@ export function readTrustedFile(
       if (e instanceof Deno.errors.NotCapable) break;
       throw e;
     }
-    const problem = untrustedReason(asInfo(info), uid, `directory ${dir}`);
+    const problem = untrustedReason(fileInfo(info), uid, `directory ${dir}`);
     if (problem !== null) {
       throw refused(path, problem, `chown root ${dir} && chmod go-w ${dir}`);
     }
@@ -109,7 +97,7 @@ export function readTrustedFile(
     if (!open.isFile || !sameInode(open, link)) {
       throw refused(path, "it was replaced while pptkit opened it", `check ${path}`);
     }
-    const problem = untrustedReason(asInfo(open), uid, path);
+    const problem = untrustedReason(fileInfo(open), uid, path);
     if (problem !== null) throw refused(path, problem, `chown root ${path} && chmod go-w ${path}`);
     if (open.size > MAX_TRUSTED_BYTES) {
       throw refused(
@@ -118,7 +106,7 @@ export function readTrustedFile(
         "a plugin or a quirks.d file is one small text file",
       );
     }
-    return readAll(file, path, MAX_TRUSTED_BYTES);
+    return readAll(file, path, MAX_TRUSTED_BYTES, open.size);
   } finally {
     file.close();
   }
