@@ -95,7 +95,8 @@ under() {
 
 # Paths named on the command line are granted too: the snapshot directory (read; writes go
 # to DIR/root), the --root directory (read; writes only to the default write paths under it),
-# a config file, a loader.conf file, a log file, the directory `snapshot DIR` writes, the
+# a config file, a loader.conf file, a log file (read too: its link check fstats the opened
+# file), the directory `snapshot DIR` writes, the
 # file `report` writes (-o FILE, else pptkit-report.jsonc in the current directory).
 extra_read=""
 extra_write=""
@@ -135,7 +136,7 @@ for arg in "$@"; do
 			loader-conf)
 				grant_read "$arg" && grant_file_write "$arg" && loader_confs="$loader_confs$nl$arg"
 				;;
-			log) grant_write "$arg" ;;
+			log) grant_read "$arg" && grant_write "$arg" ;;
 			output) grant_write "$arg" && report_out=$arg ;;
 			esac
 			want=""
@@ -157,7 +158,7 @@ for arg in "$@"; do
 		grant_read "${arg#*=}" && grant_file_write "${arg#*=}" &&
 			loader_confs="$loader_confs$nl${arg#*=}"
 		;;
-	--log=*) grant_write "${arg#*=}" ;;
+	--log=*) grant_read "${arg#*=}" && grant_write "${arg#*=}" ;;
 	--output=*) grant_write "${arg#*=}" && report_out=${arg#*=} ;;
 	# Other options that take a value: the value is neither the command nor a path.
 	--vm | --format | --first-slot | --used-slots | --wrapper | --devices | --stale-after)
@@ -353,6 +354,10 @@ fi
 export HOME="${deno_home:-/var/empty}"
 # No update check either: pptkit never touches the network.
 export DENO_NO_UPDATE_CHECK=1
+# A community plugin runs in a Worker with no permission at all: deno 2.9.6 allows that only
+# with --unstable-worker-options, and tells the program nothing of its flags, so this variable
+# says the flag is there (core/host/sandbox.ts). Set here whatever the caller's held.
+export PPTKIT_UNSTABLE_WORKER_OPTIONS=1
 
 # Variables that change what the dynamic linker or deno does, unset by name (listing the
 # environment would cost a fork on every run). deno refuses to start any command while an
@@ -376,7 +381,7 @@ unset DYLD_FALLBACK_FRAMEWORK_PATH DYLD_FALLBACK_LIBRARY_PATH DYLD_FRAMEWORK_PAT
 	SSLKEYLOGFILE XDG_CACHE_HOME
 
 exec "$deno" run --quiet --no-config --no-lock --no-prompt --cached-only --no-remote --no-npm \
-	--v8-flags="$v8_flags" \
+	--v8-flags="$v8_flags" --unstable-worker-options \
 	--allow-read="$read_paths$extra_read" \
 	--allow-write="$write_paths$extra_write" \
 	--deny-write="$cache_dir" \

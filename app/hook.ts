@@ -21,6 +21,7 @@ import { ExitCode, PptkitError, usageError } from "../core/errors.ts";
 import { type Finding, withLocation } from "../core/findings.ts";
 import type { Host } from "../core/host/host.ts";
 import { acquireLocks, releaseLocks, type Takeover } from "../core/ownership/acquire.ts";
+import { escapeControls } from "../core/text.ts";
 import { checkVmName } from "../core/vms/types.ts";
 import type { HookLog } from "./hook_log.ts";
 import { checkVmStart, readVmSpec, vetoError, type VmSelection, type VmStart } from "./vm_start.ts";
@@ -54,7 +55,7 @@ export interface PrestartOptions {
 
 /** `warning: VM vm1: ...`: what a go prints (after `pptkit: `) and logs for each warning. */
 export function warningLine(vm: string, finding: Finding): string {
-  return `warning: VM ${vm}: ${withLocation(finding)}`;
+  return escapeControls(`warning: VM ${vm}: ${withLocation(finding)}`);
 }
 
 /** Checks the VM and locks its devices; throws the veto when it may not start. */

@@ -7,15 +7,19 @@
  */
 
 import type { Host } from "../core/host/host.ts";
+import { escapeControls } from "../core/text.ts";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/** `Nov 27 02:36:02 host pptkit[123]: message`, the way syslogd writes /var/log/messages. */
+/**
+ * `Nov 27 02:36:02 host pptkit[123]: message`, the way syslogd writes /var/log/messages; a
+ * control character in the message (a newline in a VM name) is escaped, so it is one line.
+ */
 export function syslogLine(date: Date, hostname: string, pid: number, message: string): string {
   const two = (n: number) => String(n).padStart(2, "0");
   const stamp = `${MONTHS[date.getMonth()]} ${String(date.getDate()).padStart(2, " ")} ` +
     `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
-  return `${stamp} ${hostname} pptkit[${pid}]: ${message}\n`;
+  return `${stamp} ${escapeControls(hostname)} pptkit[${pid}]: ${escapeControls(message)}\n`;
 }
 
 /** The short host name from rc.conf(5) `hostname=` (rc.conf.local wins), else `localhost`. */
@@ -40,6 +44,8 @@ export async function hostName(host: Pick<Host, "readText">): Promise<string> {
 /** Appends lines to `--log FILE`; `warn` hears about a log that cannot be written. */
 export class HookLog {
   private hostname: string | null = null;
+  /** Said once: a log that cannot be written now will not be for the next line either. */
+  private failed = false;
   constructor(
     private readonly host: Host,
     private readonly file: string | undefined,
@@ -47,7 +53,7 @@ export class HookLog {
   ) {}
 
   async write(message: string): Promise<void> {
-    if (this.file === undefined) return;
+    if (this.file === undefined || this.failed) return;
     try {
       this.hostname ??= await hostName(this.host).catch(() => "localhost");
       const line = syslogLine(
@@ -58,8 +64,10 @@ export class HookLog {
       );
       await this.host.appendLog(this.file, line);
     } catch (e) {
+      this.failed = true;
       const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
-      this.warn(`cannot write the log ${this.file}: ${why}`);
+      // The error names the file already ("cannot write FILE: ..."): say it once.
+      this.warn(why.includes(this.file) ? why : `cannot write the log ${this.file}: ${why}`);
     }
   }
 }

@@ -229,8 +229,12 @@ async function readVmConfigs(
   return { vms, findings: [] };
 }
 
-/** Lock files of the run dir; an unreadable run dir hides who runs what but stops nothing. */
+/**
+ * Lock files of the run dir; an unreadable run dir hides who runs what but stops nothing. A run
+ * dir another user can write is refused (77): its locks could be anyone's.
+ */
 async function readLocksOrNone(host: Host, runDir: string): Promise<LockFile[]> {
+  await host.checkDir(runDir);
   try {
     return await readLocks(host, runDir);
   } catch (e) {

@@ -78,6 +78,8 @@ export async function planOnHost(
     : await bhyveCommand(host, request.bhyveArgs);
   const plugins = await hostPlugins(host, config);
   const mapPath = slotMapPath(config, vm.vm);
+  // A slots directory another user can write is one where they can move this VM's slots.
+  await host.checkDir(mapPath.slice(0, mapPath.lastIndexOf("/")));
   const savedText = request.resetSlots ? null : await host.readText(mapPath);
   const saved = savedText === null ? null : parseSlotMap(savedText, mapPath);
   const verdict = judgeVm({ ...requestOf(vm), command }, {

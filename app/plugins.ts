@@ -37,7 +37,6 @@ export async function hostPlugins(host: Host, config: PptkitConfig): Promise<Plu
     config,
     builtin: builtinPlugins(),
     uid: host.uid(),
-    importModule: (path) => host.importModule(path),
   });
 }
 

@@ -76,7 +76,7 @@ function withoutPasswords(text: string): string {
   ).join("\n");
 }
 
-/** Captures the host into `dir`, which must not exist or be empty. */
+/** Captures the host into `dir`, which must not exist (core/host/snapshot.ts makes it). */
 export async function takeSnapshot(
   host: Host,
   config: PptkitConfig,

@@ -13,6 +13,7 @@ import { type AddressToken, formatLabel, parseAddress } from "../core/address.ts
 import { ExitCode, usageError } from "../core/errors.ts";
 import { withLocation } from "../core/findings.ts";
 import { DEFAULT_STALE_AFTER_SECONDS } from "../core/ownership/locks.ts";
+import { escapeControls } from "../core/text.ts";
 import { suggest } from "./args.ts";
 import { type Command, type Context, type OptionSpec, printJson, stringOption } from "./command.ts";
 import { findingJson } from "./json.ts";
@@ -102,7 +103,7 @@ async function runPrestart(
   for (const f of r.start.verdict.findings) {
     if (quiet || f.level === "error") continue;
     if (f.level === "warn") ctx.out.stderr(`pptkit: ${warningLine(vm, f)}\n`);
-    else if (verbose) ctx.out.stderr(`pptkit: VM ${vm}: ${withLocation(f)}\n`);
+    else if (verbose) ctx.out.stderr(`pptkit: ${escapeControls(`VM ${vm}: ${withLocation(f)}`)}\n`);
   }
   for (const t of r.takenOver) if (!quiet) ctx.out.stderr(`pptkit: VM ${vm}: ${t.message}\n`);
   if (ctx.global.json) {

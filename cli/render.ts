@@ -9,6 +9,8 @@
  * @module
  */
 
+import { escapeCell } from "../core/text.ts";
+
 /** How a table is drawn. */
 export type TableStyle = "rounded" | "plain";
 
@@ -231,9 +233,14 @@ function shownColumns(table: Table, widths: readonly (number | null)[]) {
   };
 }
 
-/** Draws a table as text (lines joined by `\n`, with a final newline). */
+/**
+ * Draws a table as text (lines joined by `\n`, with a final newline). Cells come from files and
+ * processes (VM names, models): their control characters are shown as escapes, so a name can
+ * neither break a row nor drive the terminal.
+ */
 export function renderTable(table: Table): string {
-  return table.style === "plain" ? renderPlain(table) : renderRounded(table);
+  const safe = { ...table, rows: table.rows.map((r) => r.map((c) => escapeCell(c ?? ""))) };
+  return table.style === "plain" ? renderPlain(safe) : renderRounded(safe);
 }
 
 function renderRounded(table: Table): string {

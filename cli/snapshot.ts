@@ -16,8 +16,9 @@ Captures this host into DIR: the output of pciconf -lbcv, acpidump -t, kenv, sys
 kldstat, uname -mr, ps, netstat -rn and ls /dev/vmm (one file each), and /boot/loader.conf,
 /boot/loader.conf.d/*.conf, /boot/loader.conf.local, pptkit.jsonc and the VM configs pptkit
 reads (with the vm_* lines of rc.conf) under DIR/root. Run it as root so pciconf and acpidump
-can read everything. DIR must not exist or be empty. Review the files before you share them:
-kenv and ps show this host's settings and processes, and VM configs may hold VNC passwords.`,
+can read everything. DIR must not exist: pptkit creates it (mode 0700, in a directory that
+exists) and creates each file in it anew, never through a link. Review the files before you
+share them: kenv and ps show this host's settings and processes, and VM configs may hold VNC passwords.`,
   options: [],
   args: { min: 1, max: 1 },
   examples: [[

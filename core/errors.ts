@@ -9,6 +9,7 @@
  */
 
 import type { Finding } from "./findings.ts";
+import { escapeControls } from "./text.ts";
 
 /** The documented exit codes (man page, EXIT STATUS). */
 export const ExitCode = {
@@ -47,7 +48,9 @@ export interface ErrorLocation {
 
 /**
  * A user-facing error: one line of text, an exit code and, when useful, a hint on what to do.
- * `message` is written without the `pptkit: ` prefix, lower case, no final period.
+ * `message` is written without the `pptkit: ` prefix, lower case, no final period. Control
+ * characters in either (a VM name with a newline, a directory name with an escape sequence)
+ * are kept visible as escapes, so the error stays one line and cannot drive the terminal.
  */
 export class PptkitError extends Error {
   readonly exitCode: ExitCode;
@@ -64,10 +67,10 @@ export class PptkitError extends Error {
     location: ErrorLocation = {},
     findings: readonly Finding[] = [],
   ) {
-    super(message);
+    super(escapeControls(message));
     this.name = "PptkitError";
     this.exitCode = exitCode;
-    this.hint = hint;
+    this.hint = hint === undefined ? undefined : escapeControls(hint);
     this.file = location.file;
     this.line = location.line;
     this.findings = findings;

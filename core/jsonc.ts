@@ -65,8 +65,50 @@ function errorWords(error: ParseError): string {
 }
 
 /**
+ * What a JSON(C) file pptkit reads may hold (pptkit.jsonc, a VM config, a quirks.d file, a slot
+ * map are a few KB; the built-in quirks.jsonc, the largest, about 64 KB): larger or deeper is
+ * not one of them, and a parser that recursed into it would run out of stack.
+ */
+export const JSON_LIMITS = { bytes: 1 << 20, depth: 64, values: 20_000 } as const;
+
+/**
+ * Why a text is beyond {@linkcode JSON_LIMITS}, or null: one pass that skips strings and
+ * comments and counts nesting and commas (each comma is one more value).
+ */
+function beyondLimits(text: string, starts: readonly number[]): JsonSyntaxError | null {
+  const at = (i: number, message: string) => ({ file: "", line: lineAt(starts, i), message });
+  if (text.length > JSON_LIMITS.bytes) {
+    return at(0, `larger than ${JSON_LIMITS.bytes >> 20} MiB (${text.length} characters)`);
+  }
+  let depth = 0, commas = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) { // a string: to its closing quote, over escapes
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) {
+        if (text.charCodeAt(i) === 92) i++;
+      }
+    } else if (c === 47 && text.charCodeAt(i + 1) === 47) { // a // comment: to the line end
+      while (i < text.length && text.charCodeAt(i) !== 10) i++;
+    } else if (c === 47 && text.charCodeAt(i + 1) === 42) { // a /* comment */
+      const end = text.indexOf("*/", i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === 91 || c === 123) {
+      if (++depth > JSON_LIMITS.depth) {
+        return at(i, `nested deeper than ${JSON_LIMITS.depth} levels`);
+      }
+    } else if (c === 93 || c === 125) {
+      depth--;
+    } else if (c === 44 && ++commas >= JSON_LIMITS.values) {
+      return at(i, `more than ${JSON_LIMITS.values} values`);
+    }
+  }
+  return null;
+}
+
+/**
  * Parses JSON with comments (or, with `strict`, plain JSON as Go's encoding/json reads it: no
- * comments, no trailing commas). Returns the document or the first syntax error with its line.
+ * comments, no trailing commas). Returns the document or the first syntax error with its line;
+ * a text beyond {@linkcode JSON_LIMITS} is such an error, never a crash.
  */
 export function parseJsonDoc(
   text: string,
@@ -74,6 +116,8 @@ export function parseJsonDoc(
   strict = false,
 ): JsonDoc | JsonSyntaxError {
   const starts = lineStarts(text);
+  const limit = beyondLimits(text, starts);
+  if (limit !== null) return { ...limit, file };
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, {
     allowTrailingComma: !strict,

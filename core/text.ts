@@ -130,3 +130,62 @@ export function nearest(word: string, names: readonly string[], max = 2): string
   }
   return best;
 }
+
+/**
+ * Characters a terminal acts on instead of showing (C0 controls, DEL, C1 controls) and the
+ * bidirectional overrides that reorder what it shows.
+ */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROLS = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * The same, except the colour codes pptkit paints with (cli/render.ts: 1, 2, 22, 31, 32, 33,
+ * 36, 39), for a table cell a renderer painted.
+ */
+const CONTROLS_BUT_COLOUR =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
+  /\x1b(?!\[(?:1|2|22|3[12369])m)|[\x00-\x1a\x1c-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+/** The same, also keeping the newlines and tabs output is made of. */
+const UNSAFE_IN_OUTPUT =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
+  /\x1b(?!\[(?:1|2|22|3[12369])m)|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * How a control character is shown: `\n`, `\r`, `\t`, `\x1b` below space, and `\u0085` from
+ * DEL up, which is also a valid escape inside a JSON string (JSON.stringify leaves those raw).
+ */
+function visible(ch: string): string {
+  const code = ch.charCodeAt(0);
+  if (code === 10) return "\\n";
+  if (code === 13) return "\\r";
+  if (code === 9) return "\\t";
+  return code < 0x20
+    ? `\\x${code.toString(16).padStart(2, "0")}`
+    : `\\u${code.toString(16).padStart(4, "0")}`;
+}
+
+function escapeWith(pattern: RegExp, text: string): string {
+  pattern.lastIndex = 0;
+  return pattern.test(text) ? text.replace(pattern, visible) : text;
+}
+
+/**
+ * Text from a file or a process made safe for one line of output: every control character
+ * (newline, escape, DEL, C1, bidi overrides) written as an escape (`\n`, `\x1b`), so a VM name
+ * cannot split a message or forge a log line, and a directory name cannot drive the terminal.
+ */
+export function escapeControls(text: string): string {
+  return escapeWith(CONTROLS, text);
+}
+
+/** {@linkcode escapeControls} for a table cell that may be painted in pptkit's colours. */
+export function escapeCell(text: string): string {
+  return escapeWith(CONTROLS_BUT_COLOUR, text);
+}
+
+/**
+ * The last line of defence before bytes reach stdout or stderr: the controls of
+ * {@linkcode escapeControls} except newlines, tabs and pptkit's colour codes.
+ */
+export function escapeOutput(text: string): string {
+  return escapeWith(UNSAFE_IN_OUTPUT, text);
+}

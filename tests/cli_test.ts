@@ -210,7 +210,7 @@ Deno.test("snapshot DIR captures a host that --snapshot reads back", async () =>
     const strip = (s: string) => s.replaceAll(`${dir}/copy`, "X").replaceAll(DEMO, "X");
     assert.equal(strip(b.stdout), strip(a.stdout));
     const again = await pptkit(["snapshot", `${dir}/copy`, "--snapshot", DEMO]);
-    assertError(again, 73, /snapshot directory .* is not empty/);
+    assertError(again, 73, /snapshot directory .* already exists/);
   } finally {
     await cleanup();
   }

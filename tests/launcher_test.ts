@@ -171,6 +171,8 @@ interface ProbeReport {
   readonly remoteImport: string;
   /** `typeof gc`: a function only if deno took V8 flags from the environment. */
   readonly gc: string;
+  /** Set once a Worker without permissions was made (deno needs --unstable-worker-options). */
+  readonly worker: string;
   readonly env: Record<string, string>;
   readonly run: Record<string, string>;
   readonly read: Record<string, string>;
@@ -192,7 +194,11 @@ if (port !== "0") {
 try { await import("http://127.0.0.1:" + port + "/x.js"); report.remoteImport = "imported"; }
 catch (e) { report.remoteImport = why(e); }
 report.gc = typeof globalThis.gc;
-for (const name of ["NO_COLOR", "HOME", "PPTKIT_PROBE", "COLUMNS", "TERM", "PATH", "SECRET", "USER"]) {
+// Without --unstable-worker-options asking for this ends the process (70).
+const workerUrl = URL.createObjectURL(new Blob(["close()"], { type: "text/javascript" }));
+new Worker(workerUrl, { type: "module", deno: { permissions: "none" } }).terminate();
+report.worker = "no permissions";
+for (const name of ["NO_COLOR", "HOME", "PPTKIT_PROBE", "PPTKIT_UNSTABLE_WORKER_OPTIONS", "COLUMNS", "TERM", "PATH", "SECRET", "USER"]) {
   try { report.env[name] = "value:" + (Deno.env.get(name) ?? "unset"); }
   catch (e) { report.env[name] = why(e); }
 }
@@ -238,6 +244,8 @@ Deno.test("launcher flags: no network, only the listed commands, only NO_COLOR/P
         PATH: stubs.path,
         PPTKIT_BUNDLE: `${dir}/probe.js`,
         PPTKIT_PROBE: "yes",
+        // The launcher says whether deno has the flag, not the caller.
+        PPTKIT_UNSTABLE_WORKER_OPTIONS: "0",
         NO_COLOR: "1",
         HOME: dir,
         SECRET: "hunter2",
@@ -252,6 +260,7 @@ Deno.test("launcher flags: no network, only the listed commands, only NO_COLOR/P
     assert.equal(r.code, 0, r.stderr);
     const report: ProbeReport = JSON.parse(r.stdout);
     assert.equal(report.gc, "undefined", "DENO_V8_FLAGS is not passed to deno");
+    assert.equal(report.worker, "no permissions", "plugins' Workers can be made without any");
     assert.ok(!(await exists(`${dir}/deno-dir`)), "DENO_DIR is not deno's cache");
     assert.equal(report.net, "NotCapable");
     assert.equal(connections, 0, "nothing reached the listener");
@@ -260,6 +269,7 @@ Deno.test("launcher flags: no network, only the listed commands, only NO_COLOR/P
       NO_COLOR: "value:1",
       HOME: "value:/var/empty",
       PPTKIT_PROBE: "value:yes",
+      PPTKIT_UNSTABLE_WORKER_OPTIONS: "value:1",
       COLUMNS: "value:100",
       TERM: "value:dumb",
       PATH: "NotCapable",

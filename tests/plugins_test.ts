@@ -8,6 +8,9 @@ import { defaultConfig } from "../core/config.ts";
 import { type Finding, withLocation } from "../core/findings.ts";
 import { PptkitError } from "../core/errors.ts";
 import type { FileInfo } from "../core/host/host.ts";
+import { LiveHost } from "../core/host/live.ts";
+import { type SandboxedModule, type SandboxLimits, startSandbox } from "../core/host/sandbox.ts";
+import { readTrustedFile } from "../core/host/trust.ts";
 import { parsePciconf, type PciDevice } from "../core/pciconf.ts";
 import { builtinPlugins } from "../app/plugins.ts";
 import {
@@ -15,14 +18,15 @@ import {
   type LoadedPlugin,
   type PluginRegistry,
 } from "../core/plugins/registry.ts";
-import { definePlugin, type GroupEntry } from "../core/plugins/api.ts";
+import { definePlugin, type GroupEntry, type Plugin } from "../core/plugins/api.ts";
+import { sandboxedPlugin } from "../core/plugins/sandboxed.ts";
 import { loadPlugins, untrustedReason } from "../core/plugins/loading.ts";
 import { parseQuirks, QUIRK_KINDS } from "../core/plugins/quirks.ts";
 import { planArgs } from "../core/slots/formats.ts";
 import { planVm } from "../core/slots/plan.ts";
 import { parseNativeConfig } from "../core/vms/native.ts";
 import type { VmConfig } from "../core/vms/types.ts";
-import { deviceVerdict, verdictsFor } from "./helpers.ts";
+import { deviceVerdict, scratch, TRUSTED_HOME, trustedScratch, verdictsFor } from "./helpers.ts";
 import { pluginContext } from "../core/plugins/context.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -58,6 +62,21 @@ class PluginHost {
     }
     return Promise.resolve(names.size === 0 ? null : [...names].sort());
   }
+  /** How a plugin is started: in a real sandbox with short limits, unless a test says else. */
+  start: (path: string, source: Uint8Array) => SandboxedModule = (path, source) =>
+    startSandbox(path, source, TEST_LIMITS);
+  readTrusted(path: string): Promise<Uint8Array> {
+    const text = this.files.get(path);
+    if (text === undefined) return Promise.reject(new Deno.errors.NotFound(path));
+    return Promise.resolve(new TextEncoder().encode(text));
+  }
+  startPlugin(path: string, source: Uint8Array): Promise<SandboxedModule> {
+    try {
+      return Promise.resolve(this.start(path, source));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
   stat(path: string): Promise<FileInfo | null> {
     const isFile = this.files.has(path);
     const isDirectory = !isFile && [...this.files.keys()].some((k) => k.startsWith(path + "/"));
@@ -76,12 +95,9 @@ class PluginHost {
 }
 
 const PLUGINS_DIR = "/usr/local/etc/pptkit/plugins";
+/** A sandbox's limits in these tests: short, so a plugin that hangs fails fast. */
+const TEST_LIMITS: SandboxLimits = { timeMs: 1500, memoryBytes: 256 << 20 };
 const QUIRKS_DIR = "/usr/local/etc/pptkit/quirks.d";
-
-/** Imports a plugin fixture the way a live host does (its real path as a file URL). */
-function importFixture(path: string): Promise<Record<string, unknown>> {
-  return import(`file://${PLUGIN_ROOT}${path}`);
-}
 
 async function load(host = new PluginHost(), uid: number | null = 1001): Promise<PluginRegistry> {
   return await loadPlugins({
@@ -89,7 +105,6 @@ async function load(host = new PluginHost(), uid: number | null = 1001): Promise
     config: defaultConfig(),
     builtin: builtinPlugins(),
     uid,
-    importModule: importFixture,
   });
 }
 
@@ -280,7 +295,7 @@ Deno.test("loadPlugins() refuses group/world-writable files and directories", as
   assert.deepEqual(none.plugins.filter((p) => p.origin === "community"), []);
   assert.match(
     none.findings[0].message,
-    /^refusing \/usr\/local\/etc\/pptkit\/plugins: directory .* is writable by its group \(mode 0777\)$/,
+    /^refusing \/usr\/local\/etc\/pptkit\/plugins: directory .* is writable by its group and others \(mode 0777\)$/,
   );
 });
 
@@ -321,39 +336,28 @@ Deno.test("loadPlugins() never runs code from a snapshot, but reads its quirk ru
 
 Deno.test("loadPlugins() refuses a community plugin that takes a built-in's name", async () => {
   const host = new PluginHost();
-  host.files.set(`${PLUGINS_DIR}/zz.ts`, "");
+  host.files.set(
+    `${PLUGINS_DIR}/zz.ts`,
+    'export default { name: "nvidia", version: "9", matches: () => true, inspect: () => [] };',
+  );
   const registry = await loadPlugins({
     host,
     config: defaultConfig(),
     builtin: builtinPlugins(),
     uid: 0,
-    importModule: (path) =>
-      Promise.resolve(
-        path.endsWith("zz.ts")
-          ? { default: { name: "nvidia", version: "9", matches: () => true, inspect: () => [] } }
-          : {
-            default: {
-              name: path.split("/").pop()!.split(".")[0],
-              version: "1",
-              matches: () => false,
-              inspect: () => [],
-            },
-          },
-      ),
   });
   assert.ok(registry.findings.some((f) => /the name "nvidia" is already taken/.test(f.message)));
-  const broken = await loadPlugins({
-    host: new PluginHost(),
+  const broken = new PluginHost();
+  broken.files.set(`${PLUGINS_DIR}/realtek.ts`, "export default { name: }");
+  const loaded = await loadPlugins({
+    host: broken,
     config: { ...defaultConfig(), quirksDir: "/nowhere" },
     builtin: builtinPlugins(),
     uid: 0,
-    importModule: () => Promise.reject(new SyntaxError("Unexpected token '}'")),
   });
-  assert.ok(
-    broken.findings.some((f) =>
-      /^cannot load plugin .*realtek.ts: Unexpected token '}'$/.test(f.message)
-    ),
-  );
+  const failure = loaded.findings.find((f) => /realtek.ts/.test(f.message))!;
+  assert.match(failure.message, /^cannot load plugin .*realtek.ts: .*(expected|Unexpected)/i);
+  assert.ok(!failure.message.includes("base64"), failure.message);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -416,6 +420,187 @@ Deno.test("a plugin returning the wrong thing is reported and ignored", () => {
   assert.deepEqual(out, entries);
   assert.match(found[0].message, /group returned something/);
   assert.match(registry.prestart({ name: "vm", entries }, ctx)[0].message, /prestart returned/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Trust on the opened file (#17.5) and the sandbox (#17.6)
+
+const PLUGIN = `export default { name: "tiny", version: "1", matches: (d: PciDevice) => true, ` +
+  "inspect: () => [] };\n";
+
+/** A live host under a trusted --root holding one plugin file, and that file's real path. */
+async function trustedRoot(root: string): Promise<string> {
+  await Deno.mkdir(`${root}${PLUGINS_DIR}`, { recursive: true, mode: 0o755 });
+  const file = `${root}${PLUGINS_DIR}/tiny.ts`;
+  await Deno.writeTextFile(file, PLUGIN.replace("PciDevice", "{ vendorId: string }"));
+  await Deno.chmod(file, 0o644);
+  return file;
+}
+
+Deno.test({
+  name: "#17.5 readTrusted(): the file and every directory up to / are checked, like StrictModes",
+  ignore: TRUSTED_HOME === null,
+  async fn() {
+    const [root, cleanup] = await trustedScratch();
+    try {
+      const file = await trustedRoot(root);
+      const host = new LiveHost(root);
+      const path = `${PLUGINS_DIR}/tiny.ts`;
+      assert.equal(
+        new TextDecoder().decode(await host.readTrusted(path)),
+        Deno.readTextFileSync(file),
+      );
+      const refusal = async (pattern: RegExp) =>
+        await assert.rejects(
+          () => host.readTrusted(path),
+          (e) => e instanceof PptkitError && e.exitCode === 77 && pattern.test(e.message),
+        );
+      // A writable directory anywhere above the file, not only its own.
+      await Deno.chmod(`${root}/usr/local/etc`, 0o775);
+      await refusal(
+        new RegExp(
+          `^refusing ${path}: directory ${root}/usr/local/etc is writable by its group \\(mode 0775\\)$`,
+        ),
+      );
+      await Deno.chmod(`${root}/usr/local/etc`, 0o755);
+      await Deno.chown(file, 65534, 65534);
+      await refusal(/tiny.ts is owned by uid 65534, not root/);
+      await Deno.chown(file, 0, 0);
+      await Deno.rename(file, `${file}.real`);
+      await Deno.symlink(`${file}.real`, file);
+      await refusal(/it is a symbolic link \(not followed\)/);
+    } finally {
+      await cleanup();
+    }
+    // Under /tmp the walk up meets a directory everybody can write.
+    const [tmp, done] = await scratch();
+    try {
+      await trustedRoot(tmp);
+      await assert.rejects(
+        () => new LiveHost(tmp).readTrusted(`${PLUGINS_DIR}/tiny.ts`),
+        (e) =>
+          e instanceof PptkitError &&
+          /directory \/tmp is writable by its group and others \(mode 1777\)/.test(e.message),
+      );
+    } finally {
+      await done();
+    }
+  },
+});
+
+Deno.test({
+  name: "#17.5 a plugin swapped after its checks is refused; the checked bytes are what runs",
+  ignore: TRUSTED_HOME === null,
+  async fn() {
+    const [root, cleanup] = await trustedScratch();
+    try {
+      const file = await trustedRoot(root);
+      const evil = `${root}/evil.ts`;
+      Deno.writeTextFileSync(evil, PLUGIN.replace('"tiny"', '"evil"'));
+      // The step a racer wins: after the checks, before the open.
+      assert.throws(
+        () => readTrustedFile(file, "tiny.ts", 0, null, () => Deno.renameSync(evil, file)),
+        (e: unknown) =>
+          e instanceof PptkitError && /replaced while pptkit opened it/.test(e.message),
+      );
+      // Checked, then replaced before it is started: what starts is what was checked.
+      Deno.writeTextFileSync(file, PLUGIN.replace("PciDevice", "unknown"));
+      const host = new LiveHost(root);
+      const bytes = await host.readTrusted(`${PLUGINS_DIR}/tiny.ts`);
+      Deno.writeTextFileSync(
+        file,
+        PLUGIN.replace('"tiny"', '"evil"').replace("PciDevice", "unknown"),
+      );
+      const started = await host.startPlugin(`${PLUGINS_DIR}/tiny.ts`, bytes, TEST_LIMITS);
+      assert.equal(started.exports?.name, "tiny");
+    } finally {
+      await cleanup();
+    }
+  },
+});
+
+Deno.test("#17.6 a sandboxed plugin gets its context as data; what it says comes back escaped", () => {
+  const source = `export default {
+    name: "ctx", version: "1", matches: (d) => d.vendorId === "10de",
+    inspect(d, ctx) {
+      ctx.report({ level: "warn", code: "quirk", message: "reported\\nline" });
+      return [{ level: "info", code: "quirk", extra: 1, message: [ctx.slotOf(d).length,
+        ctx.usersOf(d).map((u) => u.vm).join(), ctx.lockedBy(d), ctx.release, ctx.vm].join(" ") +
+        " \\x1b[2J" }];
+    },
+    prestart() { throw new Error("broken\\nhere"); },
+  };`;
+  const mod = startSandbox("ctx.js", new TextEncoder().encode(source), TEST_LIMITS);
+  assert.equal(mod.containment, "lockdown", "deno test runs without --unstable-worker-options");
+  const registry = createRegistry([
+    { plugin: sandboxedPlugin(mod) as unknown as Plugin, origin: "community", path: "/p/ctx.js" },
+  ], []);
+  const reports: Finding[] = [];
+  const ctx = pluginContext(
+    DEVICES,
+    "vm9",
+    (d) => d.address.bus === 1 ? [{ vm: "gpu-vm", source: "native", running: false }] : [],
+    (f) => reports.push(f),
+    { release: "14.1-RELEASE", lockedBy: () => "other-vm" },
+  );
+  const found = registry.inspect(dev("1/0/0"), ctx);
+  assert.deepEqual(found, [{
+    device: "pci0:1:0:0",
+    level: "info",
+    code: "quirk",
+    message: "2 gpu-vm other-vm 14.1-RELEASE vm9 \\x1b[2J",
+  }]);
+  assert.deepEqual(reports.map((f) => f.message), ["reported\\nline"]);
+  assert.deepEqual(registry.inspect(dev("6/0/0"), ctx), [], "matches said no");
+  const entries = native("vm9", ["1/0/0"]).passthru.map((entry, index): GroupEntry => ({
+    index,
+    entry,
+    device: dev("1/0/0"),
+    grouping: "auto",
+    reason: null,
+  }));
+  // A prestart check that could not be made is a veto, naming the plugin and its file.
+  assert.deepEqual(codes(registry.prestart({ name: "vm9", entries }, ctx)), ["error:plugin"]);
+  assert.equal(
+    registry.findings.at(-1)!.message,
+    "plugin ctx (/p/ctx.js) prestart failed: broken",
+  );
+});
+
+Deno.test("#17.6 with --unstable-worker-options the Worker gets no permission at all", async () => {
+  const script = `import { startSandbox } from "${ROOT}core/host/sandbox.ts";
+    const m = startSandbox("p.js", new TextEncoder().encode(
+      'export default { name: "p", version: "1", matches: () => false, inspect: () => [] };'));
+    console.log(JSON.stringify({ containment: m.containment, run: m.permissions.run,
+      write: m.permissions.write }));
+    Deno.exit(0);`;
+  // The launcher passes the flag and says so in PPTKIT_UNSTABLE_WORKER_OPTIONS (deno tells a
+  // program nothing of its flags); without both, the Worker shares the process's grants.
+  const run = async (flags: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        ...flags,
+        "--allow-run=true",
+        "--allow-write=/tmp",
+        "--allow-env=PPTKIT_UNSTABLE_WORKER_OPTIONS",
+        `--allow-read=${ROOT}`,
+        script,
+      ],
+      env: flags.length > 0 ? { PPTKIT_UNSTABLE_WORKER_OPTIONS: "1" } : {},
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    return JSON.parse(new TextDecoder().decode(out.stdout));
+  };
+  const [none, shared] = await Promise.all([run(["--unstable-worker-options"]), run([])]);
+  assert.equal(none.containment, "no permissions");
+  assert.notEqual(none.run, "granted");
+  assert.notEqual(none.write, "granted");
+  assert.equal(shared.containment, "lockdown");
+  assert.equal(shared.run, "granted", "without the flag the Worker has the process's grants");
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,11 +1,32 @@
 /**
  * File operations shared by the live host and snapshots: host paths live under a root
- * directory; reads are synchronous (see readTextSync), writes atomic.
+ * directory; reads are synchronous (see readTextSync), writes atomic. A snapshot or `--root`
+ * host is confined to its directory, and inputs are regular files of bounded size
+ * (core/host/safe_fs.ts).
  *
  * @module
  */
 
 import { ExitCode, PptkitError } from "../errors.ts";
+import { fileError } from "./errors.ts";
+import {
+  SANDBOX_LIMITS,
+  type SandboxedModule,
+  type SandboxLimits,
+  startSandbox,
+} from "./sandbox.ts";
+import { MAX_TRUSTED_BYTES, readTrustedFile } from "./trust.ts";
+import {
+  checkDirectory,
+  Confinement,
+  currentUid,
+  fileInfo,
+  kindOf,
+  openForAppend,
+  parentOf,
+  readRegularFile,
+  writeAllSync,
+} from "./safe_fs.ts";
 import type {
   AtomicWriteOptions,
   CaptureName,
@@ -19,46 +40,11 @@ import type {
 export const decoder = new TextDecoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
+export { fileError };
+
 export function joinPath(root: string, path: string): string {
   if (root === "" || root === "/") return path;
   return root.replace(/\/+$/, "") + (path.startsWith("/") ? path : "/" + path);
-}
-
-/** Turns a Deno file-system error into a one-line PptkitError. */
-export function fileError(e: unknown, action: string, path: string): PptkitError {
-  if (e instanceof PptkitError) return e;
-  if (e instanceof Deno.errors.NotCapable) {
-    // The launcher grants named paths only (pptkit(8), ENVIRONMENT).
-    return new PptkitError(
-      ExitCode.NoPermission,
-      `cannot ${action} ${path}: outside the paths the launcher allows`,
-      `add it to ${action === "read" ? "PPTKIT_ALLOW_READ" : "PPTKIT_ALLOW_WRITE"} ` +
-        "(comma-separated paths)",
-    );
-  }
-  if (e instanceof Deno.errors.PermissionDenied) {
-    return new PptkitError(
-      ExitCode.NoPermission,
-      `cannot ${action} ${path}: permission denied`,
-      "run pptkit as root, or check the file's mode and owner",
-    );
-  }
-  if (e instanceof Deno.errors.IsADirectory) {
-    return new PptkitError(ExitCode.NoInput, `cannot ${action} ${path}: it is a directory`);
-  }
-  if (e instanceof Deno.errors.NotADirectory) {
-    return new PptkitError(
-      ExitCode.NoInput,
-      `cannot ${action} ${path}: a part of the path is not a directory`,
-    );
-  }
-  const message = e instanceof Error ? e.message : String(e);
-  const readOnly = message.includes("Read-only file system") || message.includes("os error 30");
-  return new PptkitError(
-    action === "read" ? ExitCode.NoInput : ExitCode.CantCreate,
-    `cannot ${action} ${path}: ${readOnly ? "read-only file system" : message}`,
-    readOnly ? "remount it read-write (mount -uw /) or use --loader-conf FILE" : undefined,
-  );
 }
 
 /** File operations shared by both hosts: host paths live under `root`. */
@@ -66,7 +52,11 @@ export abstract class FileHost implements Host {
   abstract readonly kind: "live" | "snapshot";
   abstract readonly description: string;
 
-  constructor(protected readonly root: string) {}
+  /**
+   * `root`: where host paths live; `confine`: the directory every path must resolve inside
+   * (null: the whole machine, a live host at /).
+   */
+  constructor(protected readonly root: string, protected readonly confine: Confinement | null) {}
 
   realPath(path: string): string {
     return joinPath(this.root, path);
@@ -127,13 +117,8 @@ export abstract class FileHost implements Host {
   private readTextSync(path: string): string | null {
     const real = this.realPath(path);
     if (!this.mayExist(real)) return null;
-    let bytes: Uint8Array;
-    try {
-      bytes = Deno.readFileSync(real);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return null;
-      throw fileError(e, "read", path);
-    }
+    const bytes = readRegularFile(real, path, this.confine);
+    if (bytes === null) return null;
     try {
       return strictDecoder.decode(bytes);
     } catch {
@@ -151,7 +136,9 @@ export abstract class FileHost implements Host {
   }
 
   private readDirSync(path: string): string[] | null {
-    if (!this.mayExist(this.realPath(path))) return null;
+    const real = this.realPath(path);
+    if (!this.mayExist(real)) return null;
+    if (this.confine !== null && this.confine.resolve(real, path, "read") === null) return null;
     const names: string[] = [];
     try {
       for (const entry of Deno.readDirSync(this.realPath(path))) names.push(entry.name);
@@ -167,18 +154,14 @@ export abstract class FileHost implements Host {
   }
 
   private statSync(path: string): FileInfo | null {
-    if (!this.mayExist(this.realPath(path))) return null;
+    const real = this.realPath(path);
+    if (!this.mayExist(real)) return null;
+    // The last component is not followed; the directories above it must stay inside.
+    if (this.confine !== null && this.confine.resolve(parentOf(real), path, "read") === null) {
+      return null;
+    }
     try {
-      const s = Deno.lstatSync(this.realPath(path));
-      return {
-        isFile: s.isFile,
-        isDirectory: s.isDirectory,
-        mode: s.mode === null ? null : s.mode & 0o7777,
-        uid: s.uid,
-        gid: s.gid,
-        size: s.size,
-        mtime: s.mtime?.getTime() ?? null,
-      };
+      return fileInfo(Deno.lstatSync(real));
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return null;
       throw fileError(e, "read", path);
@@ -193,16 +176,18 @@ export abstract class FileHost implements Host {
   /** Synchronous, like the reads: a plan or a reserve writes one small file. */
   private writeFileAtomicSync(path: string, text: string, options: AtomicWriteOptions): void {
     const real = this.realPath(path);
-    const slash = real.lastIndexOf("/");
-    const dir = slash > 0 ? real.slice(0, slash) : ".";
+    const dir = parentOf(real);
     const tmp = `${real}.tmp`;
+    // The temp file and the backup are created exclusively, and renamed, in this directory.
+    checkDirectory(dir, parentOf(path), this.confine);
     const before = this.statSync(path);
     if (before !== null && !before.isFile) {
       throw new PptkitError(ExitCode.CantCreate, `cannot write ${path}: not a regular file`);
     }
     try {
       if (options.backup !== undefined && before !== null) {
-        writeDurably(this.realPath(options.backup), Deno.readFileSync(real), before.mode ?? 0o644);
+        const old = readRegularFile(real, path, this.confine) ?? new Uint8Array();
+        writeDurably(this.realPath(options.backup), old, before.mode ?? 0o644);
       }
       const mode = before?.mode ?? options.mode ?? 0o644;
       writeDurably(tmp, new TextEncoder().encode(text), mode);
@@ -232,7 +217,10 @@ export abstract class FileHost implements Host {
     this.changed();
     // Sync and without fsync: an ownership lock lives in the run dir and means nothing after a
     // crash or a reboot (no VM survives those), so durability would only slow every VM start.
-    return settle(() => createNewFile(real, path, text));
+    return settle(() => {
+      this.inside(parentOf(real), path);
+      return createNewFile(real, path, text);
+    });
   }
 
   createLocalFile(path: string, text: string): Promise<boolean> {
@@ -243,6 +231,7 @@ export abstract class FileHost implements Host {
     this.changed();
     return settle(() => {
       try {
+        this.inside(parentOf(this.realPath(path)), path);
         Deno.removeSync(this.realPath(path));
         return true;
       } catch (e) {
@@ -256,6 +245,8 @@ export abstract class FileHost implements Host {
     this.changed();
     return settle(() => {
       try {
+        this.inside(parentOf(this.realPath(from)), from);
+        this.inside(parentOf(this.realPath(to)), to);
         Deno.renameSync(this.realPath(from), this.realPath(to));
         return true;
       } catch (e) {
@@ -265,15 +256,52 @@ export abstract class FileHost implements Host {
     });
   }
 
+  /**
+   * Creates a directory (and its parents) mode 0755 when missing, then refuses it, and its
+   * parent, when another user could change what is in it (core/host/safe_fs.ts
+   * `checkDirectory`): pptkit's state and run directories hold slot maps and device locks.
+   */
   ensureDir(path: string): Promise<void> {
     this.changed();
     return settle(() => {
+      const real = this.realPath(path);
+      // A confined host checks each directory before it makes the next one in it: a link on
+      // the way would make them outside.
+      this.inside(real, path);
       try {
-        Deno.mkdirSync(this.realPath(path), { recursive: true, mode: 0o755 });
+        Deno.mkdirSync(real, { recursive: true, mode: 0o755 });
       } catch (e) {
         throw fileError(e, "write", path);
       }
+      checkDirectory(real, path, this.confine);
+      this.checkParent(real, path);
     });
+  }
+
+  checkDir(path: string): Promise<void> {
+    return settle(() => {
+      const real = this.realPath(path);
+      checkDirectory(real, path, this.confine, "read");
+      this.checkParent(real, path, "read");
+    });
+  }
+
+  /** The directory above a state directory: a sticky one (/tmp) may be writable by all. */
+  private checkParent(real: string, path: string, action: "read" | "write" = "write"): void {
+    const parent = parentOf(real);
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(parent);
+    } catch {
+      return;
+    }
+    if (info.mode !== null && (info.mode & 0o1000) !== 0) return;
+    checkDirectory(parent, parentOf(path), this.confine, action);
+  }
+
+  /** Throws unless the directory `real` (of host path `path`) resolves inside the host. */
+  private inside(real: string, path: string): void {
+    this.confine?.resolve(real, path, "write");
   }
 
   async withLock<T>(path: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
@@ -286,7 +314,7 @@ export abstract class FileHost implements Host {
       refuseOddLockFile(real, path);
       let file: Deno.FsFile;
       try {
-        file = Deno.openSync(real, { read: true, write: true, create: true });
+        file = openLockFile(real);
       } catch (e) {
         throw fileError(e, "write", path);
       }
@@ -338,27 +366,43 @@ export abstract class FileHost implements Host {
     }
   }
 
-  async appendLog(path: string, text: string): Promise<void> {
-    const file = await Deno.open(path, { append: true, create: true, mode: 0o644 });
-    try {
-      const data = new TextEncoder().encode(text);
-      let written = 0;
-      while (written < data.length) written += await file.write(data.subarray(written));
-    } finally {
-      file.close();
-    }
+  appendLog(path: string, text: string): Promise<void> {
+    return settle(() => {
+      const file = openForAppend(path);
+      try {
+        writeAllSync(file, text);
+      } finally {
+        file.close();
+      }
+    });
   }
 
-  async importModule(path: string): Promise<Record<string, unknown>> {
-    const real = this.realPath(path);
-    const absolute = real.startsWith("/") ? real : `${Deno.cwd()}/${real}`;
-    // Encode each component: a '#' or '?' in a file name must not end the URL's path.
-    const url = "file://" + absolute.split("/").map(encodeURIComponent).join("/");
-    return await import(url);
+  readTrusted(path: string): Promise<Uint8Array> {
+    return settle(() => {
+      const real = this.realPath(path);
+      try {
+        if (this.kind === "snapshot") {
+          const bytes = readRegularFile(real, path, this.confine, MAX_TRUSTED_BYTES);
+          if (bytes === null) throw new Deno.errors.NotFound(path);
+          return bytes;
+        }
+        return readTrustedFile(real, path, this.uid(), this.confine);
+      } catch (e) {
+        throw fileError(e, "read", path);
+      }
+    });
+  }
+
+  startPlugin(
+    path: string,
+    source: Uint8Array,
+    limits: SandboxLimits = SANDBOX_LIMITS,
+  ): Promise<SandboxedModule> {
+    return settle(() => startSandbox(path, source, limits));
   }
 
   uid(): number | null {
-    return Deno.uid();
+    return currentUid();
   }
 
   processIds(): { pid: number; ppid: number | null } {
@@ -378,9 +422,7 @@ function createNewFile(real: string, path: string, text: string): boolean {
   try {
     const file = Deno.openSync(real, { write: true, createNew: true, mode: 0o644 });
     try {
-      const data = new TextEncoder().encode(text);
-      let written = 0;
-      while (written < data.length) written += file.writeSync(data.subarray(written));
+      writeAllSync(file, text);
     } finally {
       file.close();
     }
@@ -415,6 +457,27 @@ function sameFile(file: Deno.FsFile, path: string): boolean | string {
 }
 
 /**
+ * Opens a lock file without following a symbolic link planted after the check: created
+ * exclusively when missing, else opened without O_CREAT (a link planted in between creates
+ * nothing, and the caller's inode check finds it is not the file at the path).
+ */
+function openLockFile(real: string): Deno.FsFile {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return Deno.openSync(real, { read: true, write: true, createNew: true, mode: 0o644 });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+    try {
+      return Deno.openSync(real, { read: true, write: true });
+    } catch (e) {
+      // Its holder removed it in between: create it again.
+      if (!(e instanceof Deno.errors.NotFound) || attempt === 10) throw e;
+    }
+  }
+}
+
+/**
  * Refuses a lock file that is not a regular file pptkit made: a symlink (it would lock, and
  * create, whatever it points to), a directory, a FIFO (opening it would hang) or a device.
  */
@@ -426,13 +489,7 @@ function refuseOddLockFile(real: string, path: string): void {
     return; // Missing (the usual case: it is created), or unreadable (open says why).
   }
   if (info.isFile) return;
-  const what = info.isSymlink
-    ? "a symbolic link"
-    : info.isDirectory
-    ? "a directory"
-    : info.isFifo
-    ? "a FIFO"
-    : "not a regular file";
+  const what = kindOf(info);
   throw new PptkitError(
     ExitCode.CantCreate,
     `cannot lock ${path}: it is ${what}, not a lock file pptkit made`,
@@ -486,8 +543,7 @@ function writeDurably(path: string, data: Uint8Array, mode: number): void {
   }
   const file = Deno.openSync(path, { write: true, createNew: true, mode });
   try {
-    let written = 0;
-    while (written < data.length) written += file.writeSync(data.subarray(written));
+    writeAllSync(file, data);
     file.syncSync();
   } finally {
     file.close();

@@ -19,6 +19,8 @@
  * @module
  */
 
+import type { SandboxedModule, SandboxLimits } from "./sandbox.ts";
+
 /** The facts a host is captured from; each is one command on a live host, one file in a snapshot. */
 export type CaptureName =
   | "pciconf"
@@ -128,8 +130,14 @@ export interface Host {
   remove(path: string): Promise<boolean>;
   /** Renames a file atomically; false when the source did not exist. */
   rename(from: string, to: string): Promise<boolean>;
-  /** Creates a directory and its parents (mode 0755) when missing. */
+  /**
+   * Creates a directory and its parents (mode 0755) when missing. Throws (77, one line with
+   * the fix) when it, or the directory above it, is owned by another user or writable by
+   * others: pptkit's state and run directories hold slot maps and device locks.
+   */
   ensureDir(path: string): Promise<void>;
+  /** The check of {@linkcode ensureDir} for a directory pptkit reads state from; nothing when missing. */
+  checkDir(path: string): Promise<void>;
   /**
    * Runs `fn` holding an exclusive advisory lock (flock) on `path`, created when missing;
    * 75 when another process holds it for longer than `waitMs`. The kernel drops the lock when
@@ -147,10 +155,19 @@ export interface Host {
    */
   createLocalFile(path: string, text: string): Promise<boolean>;
   /**
-   * Imports a community plugin module from a host path (DESIGN §11): the only code pptkit runs
-   * that it does not ship. The caller checks owner and mode first (core/plugins/loading.ts).
+   * Reads a community file (a plugin, a quirks.d file) of a live host after the StrictModes
+   * check of core/host/trust.ts: the file and every directory from it up to / owned by root or
+   * the running user and writable by neither group nor others, checked on the opened file.
+   * Throws (77) `refusing PATH: why` otherwise. A snapshot's files are its data: read as
+   * {@linkcode readText} reads them (inside the snapshot, regular, bounded).
    */
-  importModule(path: string): Promise<Record<string, unknown>>;
+  readTrusted(path: string): Promise<Uint8Array>;
+  /**
+   * Runs a community plugin from the checked bytes of its file in a Worker with a deadline and
+   * a memory limit (core/host/sandbox.ts): the only code pptkit runs that it does not ship.
+   * Throws an Error saying why it could not be loaded.
+   */
+  startPlugin(path: string, source: Uint8Array, limits?: SandboxLimits): Promise<SandboxedModule>;
   /** The user id pptkit runs as (plugin files must belong to root or to it); null off Unix. */
   uid(): number | null;
   /** This process and its parent, as a lock file records them (ppid null where unknown). */

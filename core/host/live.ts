@@ -8,6 +8,7 @@
 import { ExitCode, PptkitError } from "../errors.ts";
 import { decoder, FileHost } from "./files.ts";
 import { readLinkAt } from "./links.ts";
+import { Confinement } from "./safe_fs.ts";
 import { CAPTURE_COMMANDS, type CaptureName, type RunResult, type ToolName } from "./host.ts";
 
 /** The machine pptkit runs on. */
@@ -16,7 +17,7 @@ export class LiveHost extends FileHost {
   readonly description: string;
 
   constructor(root = "/") {
-    super(root);
+    super(root, root === "/" ? null : new Confinement(root, "--root directory"));
     this.description = root === "/" ? "this host" : `this host (files under ${root})`;
   }
 
@@ -34,7 +35,8 @@ export class LiveHost extends FileHost {
     const [cmd, ...listed] = CAPTURE_COMMANDS[name];
     if (name === "pciconf") return await this.pciconf(listed);
     if (name === "cbsd-bhyveppt" && path === undefined) return null;
-    // The database is a host file: under --root DIR it lives below DIR.
+    // The database is a host file: under --root DIR it lives below DIR, and stays there.
+    if (path !== undefined) this.confine?.resolve(this.realPath(path), path, "read");
     const args = listed.map((a) => a === "DB" && path !== undefined ? this.realPath(path) : a);
     const result = await runCommand(cmd, args);
     return result !== null && result.code === 0 ? result.stdout : null;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { escapeOutput } from "../text.ts";
 import { decoder } from "./files.ts";
 
 /**
@@ -37,9 +38,12 @@ export function terminal(): { isTty: boolean; columns: number | null } {
   return { isTty, columns };
 }
 
-/** Writes text to stdout or stderr. */
+/**
+ * Writes text to stdout or stderr. Whatever a renderer let through, no control character but
+ * newline, tab and pptkit's own colour codes reaches the terminal (core/text.ts escapeOutput).
+ */
 export function write(stream: "stdout" | "stderr", text: string): void {
-  const bytes = new TextEncoder().encode(text);
+  const bytes = new TextEncoder().encode(escapeOutput(text));
   const target = stream === "stdout" ? Deno.stdout : Deno.stderr;
   let written = 0;
   while (written < bytes.length) written += target.writeSync(bytes.subarray(written));

@@ -8,6 +8,16 @@ import { ExitCode, PptkitError } from "../errors.ts";
 import { decoder, fileError, FileHost, joinPath, settle } from "./files.ts";
 import type { CaptureName, RunResult, ToolName } from "./host.ts";
 import { readLinkAt } from "./links.ts";
+import {
+  Confinement,
+  currentUid,
+  directoryProblem,
+  kindOf,
+  parentOf,
+  readRegularFile,
+  sameInode,
+  writeAllSync,
+} from "./safe_fs.ts";
 
 /** A host frozen into a directory (DESIGN §5). */
 export class SnapshotHost extends FileHost {
@@ -15,7 +25,8 @@ export class SnapshotHost extends FileHost {
   readonly description: string;
 
   private constructor(private readonly dir: string) {
-    super(joinPath(dir, "/root"));
+    // Captures, host files under root/ and writes to them all stay inside the directory.
+    super(joinPath(dir, "/root"), new Confinement(dir, "snapshot"));
     this.description = `snapshot ${dir}`;
   }
 
@@ -59,20 +70,14 @@ export class SnapshotHost extends FileHost {
 
   private captureSync(name: CaptureName): string | null {
     const file = this.captureFile(name);
-    let bytes: Uint8Array;
-    try {
-      if (!this.mayExist(file)) throw new Deno.errors.NotFound(file);
-      bytes = Deno.readFileSync(file);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) {
-        if (name !== "pciconf") return null;
-        throw new PptkitError(
-          ExitCode.NoInput,
-          `snapshot ${this.dir} has no pciconf.txt`,
-          "save the output of pciconf -lbcv there (or run pptkit snapshot DIR on the host)",
-        );
-      }
-      throw fileError(e, "read", file);
+    const bytes = this.mayExist(file) ? readRegularFile(file, file, this.confine) : null;
+    if (bytes === null) {
+      if (name !== "pciconf") return null;
+      throw new PptkitError(
+        ExitCode.NoInput,
+        `snapshot ${this.dir} has no pciconf.txt`,
+        "save the output of pciconf -lbcv there (or run pptkit snapshot DIR on the host)",
+      );
     }
     return decoder.decode(bytes);
   }
@@ -92,41 +97,160 @@ export class SnapshotHost extends FileHost {
   }
 }
 
-/** True when `dir` does not exist or has no entries. */
-function isEmptyOrMissing(dir: string): boolean {
-  try {
-    for (const _ of Deno.readDirSync(dir)) return false;
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return true;
-    throw fileError(e, "read", dir);
+/** A host path without `.`, `..` or empty components: where a file goes under `root/`. */
+function cleanHostPath(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return "/" + parts.join("/");
+}
+
+/**
+ * The directory a snapshot is written into: made by pptkit itself (mode 0700, so nobody else
+ * can put anything in it), and checked again before each file is created in it.
+ */
+class SnapshotDir {
+  private constructor(readonly dir: string, private readonly made: Deno.FileInfo) {}
+
+  /**
+   * Makes `dir` (its parent must exist): refuses a directory that is already there, and a
+   * parent another user could swap it in (owned by someone else, or writable by others
+   * without the sticky bit /tmp has).
+   */
+  static make(dir: string): SnapshotDir {
+    const parent = parentOf(dir.replace(/\/+$/, "") || "/");
+    let above: Deno.FileInfo | null = null;
+    try {
+      above = Deno.statSync(parent);
+    } catch (e) {
+      // The launcher grants DIR, not its parent: then the checks on DIR itself must do.
+      if (!(e instanceof Deno.errors.NotCapable)) throw fileError(e, "write", dir);
+    }
+    if (above !== null) SnapshotDir.checkParent(dir, parent, above);
+    try {
+      Deno.mkdirSync(dir, { mode: 0o700 });
+      Deno.chmodSync(dir, 0o700);
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) {
+        throw new PptkitError(
+          ExitCode.CantCreate,
+          `snapshot directory ${dir} already exists`,
+          "name a new directory: pptkit snapshot creates it (mode 0700) and writes only into it",
+        );
+      }
+      throw fileError(e, "write", dir);
+    }
+    return new SnapshotDir(dir, Deno.lstatSync(dir));
+  }
+
+  /** Refuses a parent another user could swap the snapshot directory in. */
+  private static checkParent(dir: string, parent: string, above: Deno.FileInfo): void {
+    const sticky = above.mode !== null && (above.mode & 0o1000) !== 0;
+    const problem = directoryProblem(
+      sticky ? { ...above, mode: (above.mode ?? 0) & ~0o002 } : above,
+      currentUid(),
+    );
+    if (problem === null) return;
+    throw new PptkitError(
+      ExitCode.CantCreate,
+      `cannot write snapshot ${dir}: ${parent} ${problem.slice("it ".length)}`,
+      "another user could swap the snapshot directory for a link; name a directory in " +
+        "one that only root can write (or /tmp)",
+    );
+  }
+
+  /** Throws unless `dir` is still the directory pptkit made. */
+  private check(what: string): void {
+    let now: Deno.FileInfo | null = null;
+    try {
+      now = Deno.lstatSync(this.dir);
+    } catch {
+      // Gone: refused below.
+    }
+    if (now === null || !now.isDirectory || !sameInode(now, this.made)) {
+      throw new PptkitError(
+        ExitCode.CantCreate,
+        `cannot write ${what}: ${this.dir} is no longer the directory pptkit made`,
+        "someone replaced it while the snapshot was written; run pptkit snapshot again",
+      );
+    }
+  }
+
+  /** Makes `rel`'s directories (below the snapshot) one at a time, never through a link. */
+  private mkdirs(rel: string): void {
+    let at = this.dir;
+    for (const part of rel.split("/").filter((p) => p !== "")) {
+      at += "/" + part;
+      try {
+        Deno.mkdirSync(at, { mode: 0o755 });
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw fileError(e, "write", at);
+        const info = Deno.lstatSync(at);
+        if (!info.isDirectory) {
+          throw new PptkitError(
+            ExitCode.CantCreate,
+            `cannot write ${at}: it is ${kindOf(info)}, not a directory pptkit made`,
+            "someone changed the snapshot while it was written; run pptkit snapshot again",
+          );
+        }
+      }
+    }
+  }
+
+  /** Creates `rel` (a path below the snapshot) with `text`: a new file, never through a link. */
+  write(rel: string, text: string): void {
+    const path = `${this.dir}/${rel}`;
+    this.check(path);
+    this.mkdirs(rel.slice(0, Math.max(rel.lastIndexOf("/"), 0)));
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(path, { write: true, createNew: true, mode: 0o644 });
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) {
+        throw new PptkitError(
+          ExitCode.CantCreate,
+          `cannot write ${path}: something is already there`,
+          "someone changed the snapshot while it was written; run pptkit snapshot again",
+        );
+      }
+      throw fileError(e, "write", path);
+    }
+    try {
+      writeAllSync(file, text);
+    } finally {
+      file.close();
+    }
+    this.check(path);
   }
 }
 
-/** Writes a new snapshot directory: one file per capture plus host files under `root/`. */
-export async function writeSnapshot(
+/**
+ * Writes a new snapshot directory: one file per capture plus host files under `root/`. `dir`
+ * must not exist: pptkit makes it (mode 0700) and creates every file in it exclusively, so a
+ * link planted there is never followed. `step` is called once the directory is made and
+ * before each file (tests plant links at those moments).
+ */
+export function writeSnapshot(
   dir: string,
   captures: ReadonlyMap<CaptureName, string>,
   files: ReadonlyMap<string, string>,
+  step: (at: string) => void = () => {},
 ): Promise<void> {
-  if (!isEmptyOrMissing(dir)) {
-    throw new PptkitError(
-      ExitCode.CantCreate,
-      `snapshot directory ${dir} is not empty`,
-      "name a new directory; pptkit never overwrites a snapshot",
-    );
-  }
-  try {
-    await Deno.mkdir(dir, { recursive: true });
+  return settle(() => {
+    const out = SnapshotDir.make(dir);
+    step(dir);
     for (const [name, text] of captures) {
-      await Deno.writeTextFile(joinPath(dir, `/${name === "cbsd" ? "cbsd-ppt" : name}.txt`), text);
+      const rel = `${name === "cbsd" ? "cbsd-ppt" : name}.txt`;
+      step(rel);
+      out.write(rel, text);
     }
     for (const [path, text] of files) {
-      const real = joinPath(dir, "/root" + path);
-      await Deno.mkdir(real.slice(0, real.lastIndexOf("/")), { recursive: true });
-      await Deno.writeTextFile(real, text);
+      const rel = "root" + cleanHostPath(path);
+      step(rel);
+      out.write(rel, text);
     }
-  } catch (e) {
-    throw fileError(e, "write", dir);
-  }
+  });
 }

@@ -40,6 +40,7 @@
 
 import { addressKey, bsfAddress, formatLabel, type PciAddress } from "../address.ts";
 import type { Host } from "../host/host.ts";
+import { isVmName } from "../vms/types.ts";
 import type { RunningVms } from "./running.ts";
 
 /** `--stale-after` default: a lock of a VM that is not running is stale after this long. */
@@ -125,7 +126,8 @@ export function parseLockRecord(text: string): LockRecord | null {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
   const v = value as Record<string, unknown>;
-  if (typeof v.vm !== "string" || v.vm === "" || typeof v.time !== "string") return null;
+  // A name no VM can have (a newline, 5 MB of text) is not a record pptkit wrote.
+  if (typeof v.vm !== "string" || !isVmName(v.vm) || typeof v.time !== "string") return null;
   if (typeof v.pid !== "number" || !Number.isInteger(v.pid)) return null;
   if (Number.isNaN(Date.parse(v.time))) return null;
   return {

@@ -1,49 +1,33 @@
 /**
  * Loading plugins: the built-in ones the caller passes in (plugins/builtin.ts), then the
- * community files the config points at, each checked like sshd's StrictModes before use. Code is
- * never loaded from a snapshot (`--snapshot DIR`): a snapshot is data from someone's host.
+ * community files the config points at, each checked like sshd's StrictModes before use (here
+ * on the listing, and by the host on the opened file and every directory up to /,
+ * core/host/trust.ts). A community code plugin runs in a sandbox (core/host/sandbox.ts) from
+ * the bytes that were checked. Code is never loaded from a snapshot (`--snapshot DIR`): a
+ * snapshot is data from someone's host.
  *
  * @module
  */
 
 import type { PptkitConfig } from "../config.ts";
+import { PptkitError } from "../errors.ts";
 import type { Finding } from "../findings.ts";
-import type { FileInfo, Host } from "../host/host.ts";
+import type { Host } from "../host/host.ts";
+import type { SandboxLimits } from "../host/sandbox.ts";
+import { untrustedReason } from "../host/trust.ts";
 import { joinPath } from "../paths.ts";
 import { compareText } from "../text.ts";
 import { type Plugin, pluginShapeProblem } from "./api.ts";
 import { parseQuirks, type QuirkRule } from "./quirks.ts";
 import { createRegistry, errorText, type LoadedPlugin, type PluginRegistry } from "./registry.ts";
+import { sandboxedPlugin } from "./sandboxed.ts";
+
+export { untrustedReason };
 
 /** What pptkit ships: the code plugins by name, and the rules of plugins/quirks.jsonc. */
 export interface BuiltinPlugins {
   readonly plugins: readonly LoadedPlugin[];
   readonly rules: readonly QuirkRule[];
-}
-
-/**
- * Why a community file may not be trusted, or null when it may: it must be a regular file (or
- * directory) owned by root or `uid`, and not writable by group or others.
- */
-export function untrustedReason(
-  info: FileInfo | null,
-  uid: number | null,
-  what: string,
-): string | null {
-  if (info === null) return `${what} does not exist`;
-  if (info.uid === null || info.mode === null) return `cannot check the owner and mode of ${what}`;
-  if (info.uid !== 0 && info.uid !== uid) {
-    return `${what} is owned by uid ${info.uid}, not root${
-      uid === null || uid === 0 ? "" : ` or uid ${uid}`
-    }`;
-  }
-  if ((info.mode & 0o022) !== 0) {
-    const mode = info.mode.toString(8).padStart(4, "0");
-    return `${what} is writable by ${
-      (info.mode & 0o020) !== 0 ? "its group" : "others"
-    } (mode ${mode})`;
-  }
-  return null;
 }
 
 function refused(path: string, reason: string, fix: string): Finding {
@@ -58,14 +42,28 @@ function refused(path: string, reason: string, fix: string): Finding {
 
 /** Options of {@linkcode loadPlugins}. */
 export interface LoadPluginsOptions {
-  readonly host: Pick<Host, "kind" | "readDir" | "readText" | "stat">;
+  readonly host: Pick<Host, "kind" | "readDir" | "stat" | "readTrusted" | "startPlugin">;
   readonly config: Pick<PptkitConfig, "pluginDirs" | "quirksDir">;
   /** What pptkit ships (plugins/builtin.ts). */
   readonly builtin: BuiltinPlugins;
   /** The user running pptkit (`Host.uid()`); null when unknown: then only root may own files. */
   readonly uid: number | null;
-  /** Loads a module from a host path (`Host.importModule`). */
-  readonly importModule: (path: string) => Promise<Record<string, unknown>>;
+  /** Time and memory each community plugin gets (core/host/sandbox.ts has the defaults). */
+  readonly limits?: SandboxLimits;
+}
+
+/** A refusal or a failure to read a community file, as its finding. */
+function unreadable(path: string, e: unknown, what: string): Finding {
+  if (e instanceof PptkitError && e.message.startsWith("refusing ")) {
+    return { level: "error", code: "plugin", message: e.message, fix: e.hint, file: path };
+  }
+  return {
+    level: "error",
+    code: "plugin",
+    message: `cannot load ${what} ${path}: ${errorText(e)}`,
+    fix: `fix or remove ${path}`,
+    file: path,
+  };
 }
 
 /** Lists `dir` for community files, after checking the directory itself. */
@@ -116,7 +114,6 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginRe
   const names = new Set(plugins.map((p) => p.plugin.name).concat("quirks"));
 
   const isCode = (n: string) => n.endsWith(".ts") || n.endsWith(".js");
-  const { importModule } = options;
   for (const dir of config.pluginDirs) {
     const files = await trustedFiles(options, dir, isCode, findings);
     if (files.length > 0 && host.kind === "snapshot") {
@@ -131,15 +128,10 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginRe
     for (const path of files.sort(compareText)) {
       let mod: Record<string, unknown>;
       try {
-        mod = await importModule(path);
+        const source = await host.readTrusted(path);
+        mod = { default: sandboxedPlugin(await host.startPlugin(path, source, options.limits)) };
       } catch (e) {
-        findings.push({
-          level: "error",
-          code: "plugin",
-          message: `cannot load plugin ${path}: ${errorText(e)}`,
-          fix: `fix or remove ${path}`,
-          file: path,
-        });
+        findings.push(unreadable(path, e, "plugin"));
         continue;
       }
       const problem = pluginShapeProblem(mod.default);
@@ -176,8 +168,13 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginRe
     findings,
   );
   for (const path of quirkFiles.sort(compareText)) {
-    const text = await host.readText(path);
-    if (text === null) continue;
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(await host.readTrusted(path));
+    } catch (e) {
+      findings.push(unreadable(path, e, "quirk rules"));
+      continue;
+    }
     const parsed = parseQuirks(text, path);
     rules.push(...parsed.rules);
     findings.push(...parsed.findings);

@@ -1,7 +1,10 @@
 /**
  * The plugin registry: loaded plugins and rules, callable as {@linkcode PluginHooks}. A plugin
- * that throws, or returns something that is not what the hook promises, becomes a `plugin`
- * finding with its name; the run goes on without it. Pure: loading is core/plugins/loading.ts.
+ * that throws, is stopped by its sandbox (too slow, too big), or returns something that is not
+ * what the hook promises, becomes a `plugin` finding with its name and file: a warning (its
+ * advice is skipped) for inspect, group and matches, an error for prestart, whose check could
+ * not be made (so the VM does not start on it: never a silent go). What a community plugin
+ * says is shown with its control characters escaped. Pure: loading is core/plugins/loading.ts.
  *
  * @module
  */
@@ -11,6 +14,7 @@ import type { Finding } from "../findings.ts";
 import type { PciDevice } from "../pciconf.ts";
 import type { GroupEntry, Plugin, PluginContext, PluginHooks } from "./api.ts";
 import type { QuirkRule } from "./quirks.ts";
+import { escapeControls } from "../text.ts";
 import { quirksPlugin } from "./quirks_plugin.ts";
 /** Where a plugin came from. */
 export type PluginOrigin = "built-in" | "community";
@@ -49,11 +53,27 @@ export interface PluginRegistry extends PluginHooks {
 
 const LEVELS: readonly string[] = ["error", "warn", "info"];
 
-function isFinding(value: unknown): value is Finding {
+export function isFinding(value: unknown): value is Finding {
   if (typeof value !== "object" || value === null) return false;
   const f = value as Record<string, unknown>;
   return LEVELS.includes(f.level as string) && typeof f.code === "string" &&
     typeof f.message === "string";
+}
+
+/** A community plugin's finding with only the fields a finding has, its text escaped. */
+export function cleanFinding(f: Finding): Finding {
+  const text = (v: unknown) => typeof v === "string" ? escapeControls(v) : undefined;
+  const out: Record<string, unknown> = {
+    level: f.level,
+    code: escapeControls(f.code),
+    message: escapeControls(f.message),
+  };
+  for (const key of ["fix", "device", "file", "vm"] as const) {
+    const v = text(f[key]);
+    if (v !== undefined) out[key] = v;
+  }
+  if (Number.isInteger(f.line)) out.line = f.line;
+  return out as unknown as Finding;
 }
 
 export function errorText(e: unknown): string {
@@ -93,18 +113,24 @@ export function createRegistry(
     let problem: string;
     try {
       const value = run();
-      if (check(value)) return value as T;
+      if (check(value)) {
+        if (p.origin !== "community" || !Array.isArray(value)) return value as T;
+        return value.map((v) => isFinding(v) ? cleanFinding(v) : v) as T;
+      }
       problem = `returned something that is not what ${hook} must return`;
     } catch (e) {
-      problem = `failed: ${errorText(e)}`;
+      problem = `failed: ${escapeControls(errorText(e))}`;
     }
     const key = `${p.plugin.name}\0${hook}\0${problem}`;
     if (!reported.has(key)) {
       reported.add(key);
+      // A prestart check that could not be made cannot let the VM start.
+      const veto = hook === "prestart";
       const finding: Finding = {
-        level: "warn",
+        level: veto ? "error" : "warn",
         code: "plugin",
-        message: `plugin ${p.plugin.name} (${p.path}) ${hook} ${problem}; its advice is skipped`,
+        message: `plugin ${p.plugin.name} (${p.path}) ${hook} ${problem}` +
+          (veto ? "" : "; its advice is skipped"),
         fix: p.origin === "community"
           ? `fix or remove ${p.path}`
           : "report this as a pptkit bug, with the output of pptkit snapshot",
@@ -175,7 +201,9 @@ export function createRegistry(
         );
         for (const f of failures) ctx.report(f);
         if (changed === null) continue;
-        for (const f of reports) if (isFinding(f)) ctx.report(f);
+        for (const f of reports) {
+          if (isFinding(f)) ctx.report(p.origin === "community" ? cleanFinding(f) : f);
+        }
         const byIndex = new Map(changed.map((e) => [e.index, e]));
         current = current.map((e) => {
           const c = byIndex.get(e.index);

@@ -14,7 +14,7 @@ import { type AddressToken, formatBsf, parseAddress, type PciAddress } from "../
 import { ExitCode, PptkitError } from "../errors.ts";
 import { type Finding, locationPrefix } from "../findings.ts";
 import type { Host } from "../host/host.ts";
-import { editDistance } from "../text.ts";
+import { clip, editDistance } from "../text.ts";
 import type { GuestConfig } from "./guest.ts";
 
 /** The wrappers pptkit reads VM configs from. */
@@ -226,18 +226,32 @@ export function optionProblem(name: string, value: string): string | null {
   return null;
 }
 
+/**
+ * The longest VM name: pptkit builds file names from it, the longest `NAME.json.tmp` (the slot
+ * map's temp file, 9 more characters), and a file name has at most 255 bytes (NAME_MAX).
+ */
+export const MAX_VM_NAME = 246;
+
+/** True when `vm` is safe as a path component (and its longest file name fits). */
+export function isVmName(vm: string): boolean {
+  if (vm.length === 0 || vm === "." || vm === ".." || vm.length > MAX_VM_NAME) return false;
+  let bytes = 0;
+  for (let i = 0; i < vm.length; i++) {
+    const c = vm.charCodeAt(i);
+    if (c === 47 || c < 32 || (c >= 127 && c < 160)) return false;
+    // UTF-8: 1 byte below 0x80, 2 below 0x800, 2 per surrogate (4 a pair), else 3.
+    bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 2 : 3;
+  }
+  return bytes <= MAX_VM_NAME;
+}
+
 /** A VM name that is safe to use as a path component. */
 export function checkVmName(vm: string): void {
-  let bad = vm.length === 0 || vm === "." || vm === ".." || vm.length > 255;
-  for (let i = 0; !bad && i < vm.length; i++) {
-    const c = vm.charCodeAt(i);
-    bad = c === 47 || c < 32 || c === 127;
-  }
-  if (bad) {
+  if (!isVmName(vm)) {
     throw new PptkitError(
       ExitCode.Usage,
-      `bad VM name "${vm}"`,
-      "a VM name is one path component: no /, not . or ..",
+      `bad VM name "${clip(vm)}"${vm.length > MAX_VM_NAME ? ` (${vm.length} characters)` : ""}`,
+      `a VM name is one path component: no /, not . or .., at most ${MAX_VM_NAME} characters`,
     );
   }
 }
