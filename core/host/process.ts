@@ -6,7 +6,6 @@
  */
 
 import { escapeOutput } from "../text.ts";
-import { decoder } from "./files.ts";
 
 /**
  * Environment variables pptkit reads (DESIGN §14: `NO_COLOR`, `PPTKIT_*`, `HOME`; and for the
@@ -61,5 +60,5 @@ export async function readStdin(): Promise<string> {
     all.set(c, at);
     at += c.length;
   }
-  return decoder.decode(all);
+  return new TextDecoder().decode(all);
 }
