@@ -12,17 +12,8 @@ import { LiveHost } from "../core/host/live.ts";
 import { writeSnapshot } from "../core/host/snapshot.ts";
 import { escapeControls, escapeOutput } from "../core/text.ts";
 import { isVmName, MAX_VM_NAME } from "../core/vms/types.ts";
-import {
-  copyDir,
-  DEMO,
-  errorLines,
-  exists,
-  fileTree,
-  pptkit,
-  scratch,
-  TRUSTED_HOME,
-  trustedScratch,
-} from "./helpers.ts";
+import { copyDir, DEMO, errorLines, exists, fileTree, pptkit, scratch } from "./helpers.ts";
+import { TRUSTED_HOME, trustedScratch } from "./trusted.ts";
 import { assertOneLine, hook, lockNames, lockRecordText, SNAP_RUN } from "./locks.ts";
 
 const LOADER = 'vmm_load="YES"\npptdevs="1/0/0"\n';

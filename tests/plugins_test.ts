@@ -26,7 +26,8 @@ import { planArgs } from "../core/slots/formats.ts";
 import { planVm } from "../core/slots/plan.ts";
 import { parseNativeConfig } from "../core/vms/native.ts";
 import type { VmConfig } from "../core/vms/types.ts";
-import { deviceVerdict, scratch, TRUSTED_HOME, trustedScratch, verdictsFor } from "./helpers.ts";
+import { deviceVerdict, scratch, verdictsFor } from "./helpers.ts";
+import { TRUSTED_HOME, trustedScratch } from "./trusted.ts";
 import { pluginContext } from "../core/plugins/context.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
