@@ -311,10 +311,38 @@ function processRow(
   };
 }
 
+/** What a probe times: parse + inventory, the planning alone, or the plan command in process. */
+export type ProbeKind = "inventory" | "plan" | "planning";
+
+/**
+ * deno's arguments for one probe of `dir` in a fresh process, which may read and write only
+ * `readDir` (tests/bench_test.ts runs each probe with them, so the bench cannot rot unseen).
+ */
+export function probeArgs(
+  kind: ProbeKind,
+  dir: string,
+  readDir: string,
+  v8Flags: string,
+): string[] {
+  return [
+    "run",
+    "--quiet",
+    ...(v8Flags === "" ? [] : [`--v8-flags=${v8Flags}`]),
+    `--allow-read=${readDir}`,
+    `--allow-write=${readDir}`,
+    "--allow-env=NO_COLOR,PPTKIT_*,HOME",
+    "--allow-sys=uid",
+    new URL(import.meta.url).pathname,
+    "--probe",
+    kind,
+    dir,
+  ];
+}
+
 /** A probe in a fresh process; the time is what the probe measured inside. */
 function probeRow(
   label: string,
-  kind: "inventory" | "plan" | "planning",
+  kind: ProbeKind,
   dir: string,
   readDir: string,
   pick: (r: Record<string, number>) => number,
@@ -326,20 +354,8 @@ function probeRow(
     budget,
     samples: [],
     async run() {
-      const r = await spawn(DENO, [
-        "run",
-        "--quiet",
-        // The V8 tiers the launcher runs list and plan with (launcher.sh): what ships is timed.
-        `--v8-flags=${mainFlags}`,
-        `--allow-read=${readDir}`,
-        `--allow-write=${readDir}`,
-        "--allow-env=NO_COLOR,PPTKIT_*,HOME",
-        "--allow-sys=uid",
-        new URL(import.meta.url).pathname,
-        "--probe",
-        kind,
-        dir,
-      ]);
+      // The V8 tiers the launcher runs list and plan with (launcher.sh): what ships is timed.
+      const r = await spawn(DENO, probeArgs(kind, dir, readDir, mainFlags));
       if (r.code !== 0) return { ms: NaN, ok: false, note: firstLine(r.stderr) };
       const result = JSON.parse(r.stdout);
       const ok = result.code === undefined || result.code === 0;
