@@ -5,7 +5,7 @@
  *
  * What is refused, before anything happens (bad input creates no lock file and binds nothing):
  * a device pptdevs cannot name or ppt(4) never takes (outside PCI domain 0, a bridge); each risk
- * of core/verdict.ts `reservationRisks` (a device the host needs, no MSI, a configured SR-IOV
+ * of core/reservability.ts `reservationRisks` (a device the host needs, no MSI, a configured SR-IOV
  * PF, a host that is not amd64) unless its own code is in `allow`; a device a running VM holds
  * (release); an edit that would not count because a file the loader reads later sets the same
  * variable (the edit goes where pptdevs lives unless a file is named).
@@ -40,7 +40,7 @@ import {
   allowOption,
   NEVER_RESERVABLE,
   reservationRisks,
-} from "../core/verdict.ts";
+} from "../core/reservability.ts";
 import { historyPath, keepHistory } from "./backups.ts";
 import { readLoaderFiles, readLoaderText } from "./host_state.ts";
 

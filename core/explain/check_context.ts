@@ -8,7 +8,7 @@
 import { addressKey, formatLabel, formatSelector, type PciAddress } from "../address.ts";
 import type { Finding } from "../findings.ts";
 import type { HostFacts, Inventory, InventoryDevice } from "../inventory.ts";
-import { allowOption, reservationRisks } from "../verdict.ts";
+import { allowOption, reservationRisks } from "../reservability.ts";
 import type { Cause, Entry } from "./catalogue/schema.ts";
 import type { LoggedCommand } from "./cmdline.ts";
 import type { Attach } from "./dmesg.ts";

@@ -9,7 +9,7 @@
 import { addressKey } from "../address.ts";
 import type { InventoryDevice } from "../inventory.ts";
 import { describeLock, isBusy, lockState } from "../ownership/locks.ts";
-import { notOnPpt, reserveHint } from "../verdict.ts";
+import { notOnPpt, reserveHint } from "../reservability.ts";
 import {
   bootDriver,
   bsfOf,
